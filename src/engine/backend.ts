@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import './setup.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { DistilleryError } from '../errors.js';

@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import { isDistilleryError } from '../errors.js';
+
+const USAGE = `distillery — knowledge distillation for TypeScript
+
+Usage:
+  distillery demo [--quick] [--out DIR] [--backend auto|native|wasm|cpu] [--seed N] [--data DIR] [--resume]
+      Hinton's MNIST experiment: teacher, hard-label baseline and distilled student; prints a table and
+      writes DIR/report.json, DIR/report.md and the three saved models (default DIR: out/demo).
+  distillery run CONFIG.(yaml|json) [--out DIR] [--backend B] [--seed N] [--data DIR] [--resume]
+      The same pipeline from a config file (see examples/).
+  distillery bench kd-step [--backend B] [--batch 128] [--hidden 800] [--steps N] [--threads N] [--json]
+  distillery bench sgemm [--n 2048] [--json]
+      Microbenchmarks of the training step and of the native backend's matrix multiply.
+  distillery help | --version
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./hinton.js')).demoCommand,
+  run: async () => (await import('./hinton.js')).runCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
+};
+
+/** The CLI: returns the exit code; errors print one line (set DISTILLERY_DEBUG=1 for stacks). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`distillery: unknown command "${name}", expected one of ${Object.keys(commands).join(', ')}, help\n`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (e) {
+    if (process.env.DISTILLERY_DEBUG) console.error(e);
+    if (isDistilleryError(e)) {
+      process.stderr.write(`distillery: error: ${e.message}\n`);
+      return e.code === 'USAGE' || e.code === 'CONFIG' ? 2 : 1;
+    }
+    process.stderr.write(`distillery: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
+}
