@@ -1,0 +1,29 @@
+/**
+ * Distillery's public API: the only import the CLI, the server and the dashboard use.
+ *
+ * @example
+ * import { selectBackend, loadMnist, buildMlp, distill, hinton } from 'distillery';
+ * await selectBackend('auto');
+ * const { train } = loadMnist();
+ * const student = buildMlp({ inputSize: 784, hidden: [800, 800], classes: 10 });
+ * await distill({ teacher, student, data: train, loss: hinton({ temperature: 20, alpha: 0.9 }), epochs: 10, batchSize: 128 });
+ */
+export { DistilleryError, isDistilleryError, type ErrorCode } from './errors.js';
+export { selectBackend, BACKENDS, type BackendChoice, type BackendInfo } from './engine/backend.js';
+export { setSeed, Rng } from './engine/seed.js';
+export { readIdx, idxBytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, type IdxArray } from './data/idx.js';
+export { loadMnist, defaultMnistDir, head, type Split, type ImageDataset } from './data/mnist.js';
+export { epochOrder, gatherBatch, shiftInto, type Batch } from './data/batches.js';
+export { buildMlp, type MlpSpec } from './models/mlp.js';
+export { saveModel, loadModel, modelBytes, fileHandler } from './models/io.js';
+export { asTeacher, teacherLogitsFor, type Teacher, type TeacherLike } from './teachers/teacher.js';
+export * from './losses/index.js';
+export { distill, type DistillOptions, type DistillResult, type EpochLog, type BatchLog, type DistillCallbacks } from './distill/loop.js';
+export { makeOptimizer, type OptimizerConfig } from './distill/optimizer.js';
+export { classificationMetrics, predictLogits, argmaxRows, agreement, type ClassificationMetrics } from './eval/metrics.js';
+export { measureLatency, type Latency } from './eval/latency.js';
+export { writeReport, reportMarkdown, reportTable, type Report, type RunReport } from './eval/report.js';
+export { HintonConfigSchema, type HintonConfig, type HintonConfigInput } from './config/schema.js';
+export { parseWith, formatZodError } from './config/format.js';
+export { runHinton, type PipelineEvents, type PipelineOptions, type RunName } from './recipes/hinton.js';
+export { hintonFull, hintonQuick } from './recipes/presets.js';
