@@ -15,6 +15,7 @@ import type { Split } from '../data/mnist.js';
 import { rng as globalRng, type Rng } from '../engine/seed.js';
 import { DistilleryError, fmtShape } from '../errors.js';
 import type { LossFn } from '../losses/types.js';
+import type { TeacherCache } from '../teachers/cache.js';
 import { asTeacher, teacherLogitsFor, type TeacherLike } from '../teachers/teacher.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
@@ -53,6 +54,8 @@ export interface DistillOptions {
   jitter?: number;
   rng?: Rng;
   callbacks?: DistillCallbacks;
+  /** Soft targets from an offline cache (see buildTeacherCache) instead of running the teacher. */
+  teacherCache?: TeacherCache;
   /** Folder for per-epoch checkpoints; when it holds one, training resumes from it. */
   checkpointDir?: string;
 }
@@ -86,9 +89,23 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
     throw new DistilleryError('SHAPE', `student input: expected ${fmtShape([-1, D])} for ${D}-feature data, got ${fmtShape(inShape.map((d) => d ?? -1))}`);
   }
 
-  // 1. Soft targets computed once when the transfer set is not augmented.
-  let cached: { data: Float32Array; classes: number } | undefined;
-  if (teacher && jitter === 0) cached = teacherLogitsFor(teacher, data.images, data.count, D);
+  // 1. Soft targets: from an offline cache, or computed once when the transfer set is not augmented.
+  let softTargets: ((rows: Int32Array) => { z: Float32Array; classes: number }) | undefined;
+  if (opts.teacherCache) {
+    const cache = opts.teacherCache;
+    if (cache.count !== data.count) {
+      throw new DistilleryError('SHAPE', `teacher cache ${cache.file}: expected ${data.count} rows (one per training example), got ${cache.count}`);
+    }
+    softTargets = (rows) => ({ z: cache.read(rows), classes: cache.classes });
+  } else if (teacher && jitter === 0) {
+    const all = teacherLogitsFor(teacher, data.images, data.count, D);
+    const C = all.classes;
+    softTargets = (rows) => {
+      const z = new Float32Array(rows.length * C);
+      for (let i = 0; i < rows.length; i++) z.set(all.data.subarray(rows[i] * C, (rows[i] + 1) * C), i * C);
+      return { z, classes: C };
+    };
+  }
 
   let history: EpochLog[] = [];
   let start = 0;
@@ -114,11 +131,9 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
         const labels = tf.tensor1d(batch.y, 'int32'); // [B]
         // 2. The teacher's logits are constants here: computed outside the gradient tape.
         let teacherLogits: tf.Tensor2D | undefined;
-        if (cached) {
-          const C = cached.classes;
-          const z = new Float32Array(batch.size * C);
-          for (let i = 0; i < batch.size; i++) z.set(cached.data.subarray(batch.index[i] * C, (batch.index[i] + 1) * C), i * C);
-          teacherLogits = tf.tensor2d(z, [batch.size, C]); // [B, C]
+        if (softTargets) {
+          const { z, classes } = softTargets(batch.index);
+          teacherLogits = tf.tensor2d(z, [batch.size, classes]); // [B, C]
         } else if (teacher) {
           teacherLogits = teacher.logits(x); // [B, C]
         }
