@@ -4,6 +4,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 /** A teacher maps a batch of inputs to logits, in inference mode (no dropout, no gradients). */
 export interface Teacher {
   logits(x: tf.Tensor2D): tf.Tensor2D; // [B, D] -> [B, C]
+  /** Named intermediate activations for feature losses (hints, attention transfer), when the teacher exposes them. */
+  features?(x: tf.Tensor2D): Record<string, tf.Tensor>;
 }
 
 /** What `distill` accepts as a teacher: a TF.js layers model, a function, or a Teacher. */
