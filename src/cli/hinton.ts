@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { parseWith } from '../config/format.js';
+import { ExperimentConfigSchema } from '../config/experiment.js';
 import { HintonConfigSchema, type HintonConfigInput } from '../config/schema.js';
 import { BACKENDS } from '../engine/backend.js';
 import { DistilleryError } from '../errors.js';
 import { reportTable } from '../eval/report.js';
 import { hintonFull, hintonQuick } from '../recipes/presets.js';
+import { runExperiment } from '../recipes/experiment.js';
 import { runHinton } from '../recipes/hinton.js';
 import { intFlag, parse } from './args.js';
 import { progressEvents } from './progress.js';
@@ -25,12 +27,16 @@ function checkBackend(b: string | undefined): void {
   }
 }
 
-async function execute(input: unknown, out: string, resume: boolean): Promise<number> {
-  const config = parseWith(HintonConfigSchema, input);
+/** A config with `teachers`/`students` lists is a general experiment; otherwise the Hinton teacher/baseline/distilled form. */
+const isExperiment = (input: Record<string, unknown>): boolean => 'teachers' in input || 'students' in input;
+
+async function execute(input: Record<string, unknown>, out: string, resume: boolean): Promise<number> {
   const events = progressEvents();
   const t0 = performance.now();
-  const report = await runHinton(config, { out, resume, events });
-  process.stdout.write(`\n${reportTable(report, { paper: true })}\n\n`);
+  const report = isExperiment(input)
+    ? await runExperiment(parseWith(ExperimentConfigSchema, input), { out, resume, events })
+    : await runHinton(parseWith(HintonConfigSchema, input), { out, resume, events });
+  process.stdout.write(`\n${reportTable(report, { paper: !isExperiment(input) })}\n\n`);
   process.stdout.write(`backend ${report.backend}, ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${path.join(out, 'report.json')}, ${path.join(out, 'report.md')}\n`);
   return 0;
 }
@@ -44,7 +50,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const seed = intFlag('seed', values.seed);
   if (seed !== undefined) preset.seed = seed;
   if (values.data) preset.data = values.data;
-  return execute(preset, values.out ?? 'out/demo', values.resume ?? false);
+  return execute(preset as Record<string, unknown>, values.out ?? 'out/demo', values.resume ?? false);
 }
 
 /** `distillery run CONFIG.(yaml|json) [--out DIR] [--backend B] [--seed N] [--data DIR] [--resume]` */
@@ -72,7 +78,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.data) input.data = values.data;
   const out = values.out ?? path.join('out', path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
   try {
-    parseWith(HintonConfigSchema, input, 'config');
+    parseWith(isExperiment(input) ? ExperimentConfigSchema : HintonConfigSchema, input, 'config');
   } catch (e) {
     if (e instanceof DistilleryError) throw new DistilleryError('CONFIG', `${file}: ${e.message}`);
     throw e;

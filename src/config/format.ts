@@ -28,6 +28,13 @@ export function formatZodError(error: z.ZodError, input: unknown, root = 'config
       return `${at(issue.path)}: expected ${issue.expected}, got ${show(valueAt(input, issue.path))}`;
     case 'invalid_value':
       return `${at(issue.path)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join('|')}, got ${show(valueAt(input, issue.path))}`;
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      if (options) return `${at(issue.path)}: expected one of ${options.join('|')}, got ${show(valueAt(input, issue.path))}`;
+      return `${at(issue.path)}: ${issue.message}, got ${show(valueAt(input, issue.path))}`;
+    }
+    case 'custom':
+      return `${at(issue.path)}: ${issue.message}`;
     default:
       return `${at(issue.path)}: ${issue.message}, got ${show(valueAt(input, issue.path))}`;
   }

@@ -138,7 +138,8 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
           teacherLogits = teacher.logits(x); // [B, C]
         }
         return optimizer.minimize(
-          () => loss({ studentLogits: student.apply(x, { training: true }) as tf.Tensor2D, teacherLogits, labels }),
+          // epoch (1-based) lets scheduled loss weights and temperatures change from epoch to epoch.
+          () => loss({ studentLogits: student.apply(x, { training: true }) as tf.Tensor2D, teacherLogits, labels, epoch }),
           true,
           vars,
         )!;

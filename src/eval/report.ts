@@ -16,14 +16,17 @@ export interface RunReport {
   epochs: number;
   trainSeconds: number;
   hidden?: number[];
+  /** Students trained on a different transfer set than the full training set. */
+  trainExamples?: number;
 }
 
 export interface Report {
   task: string;
   backend: string;
   seed: number;
-  temperature: number;
-  alpha: number;
+  /** The distilled student's temperature and soft-target weight, when there is one such student. */
+  temperature?: number;
+  alpha?: number;
   trainExamples: number;
   testExamples: number;
   runs: Record<string, RunReport>;
@@ -66,7 +69,9 @@ export function reportMarkdown(report: Report): string {
   return [
     `# Distillery report: ${report.task}`,
     '',
-    `Backend ${report.backend}, seed ${report.seed}, temperature ${report.temperature}, alpha ${report.alpha}; ` +
+    `Backend ${report.backend}, seed ${report.seed}` +
+      (report.temperature !== undefined ? `, temperature ${report.temperature}, alpha ${report.alpha}` : '') +
+      '; ' +
       `${report.trainExamples.toLocaleString('en-US')} training and ${report.testExamples.toLocaleString('en-US')} test examples.`,
     '',
     reportTable(report, { paper: report.task === 'mnist' }),
