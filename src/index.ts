@@ -16,7 +16,12 @@ export { loadMnist, defaultMnistDir, head, type Split, type ImageDataset } from 
 export { epochOrder, gatherBatch, shiftInto, type Batch } from './data/batches.js';
 export { buildMlp, type MlpSpec } from './models/mlp.js';
 export { saveModel, loadModel, modelBytes, fileHandler } from './models/io.js';
-export { asTeacher, teacherLogitsFor, type Teacher, type TeacherLike } from './teachers/teacher.js';
+export * from './teachers/index.js';
+export { buildTeacherCache, hashModel, hashSplit, type TeacherCache, type BuildCacheOptions, type CacheFormat } from './teachers/cache.js';
+export { fraction, excludeClasses, reweightClasses, classCounts, selectRows } from './data/transfer.js';
+export { adjustClassBias } from './models/bias.js';
+export { ExperimentConfigSchema, type ExperimentConfig, type ExperimentConfigInput } from './config/experiment.js';
+export { runExperiment, lossFromTerms } from './recipes/experiment.js';
 export * from './losses/index.js';
 export { distill, type DistillOptions, type DistillResult, type EpochLog, type BatchLog, type DistillCallbacks } from './distill/loop.js';
 export { makeOptimizer, type OptimizerConfig } from './distill/optimizer.js';

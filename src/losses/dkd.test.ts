@@ -44,7 +44,7 @@ describe('dkd', () => {
     }
   });
 
-  it('recombines to KD per example: KL(p_t‖p_s) = TCKD + (1 − p_t^target)·NCKD (DKD paper, eq. 3)', () => {
+  it('recombines to KD per example: KL(p_t‖p_s) = TCKD + (1 − p_t^target)·NCKD (DKD paper, §3.1)', () => {
     for (const [B, C, scale, T] of [[6, 10, 3, 1], [4, 5, 8, 4], [3, 50, 2, 2]] as const) {
       const zs = randomLogits(B, C, scale, C + 1);
       const zt = randomLogits(B, C, scale, C + 2);

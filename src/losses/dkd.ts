@@ -32,7 +32,7 @@ function binaryLogProbs(zT: tf.Tensor2D, mask: tf.Tensor2D): [tf.Tensor1D, tf.Te
 }
 
 /**
- * TCKD, NCKD and p_t^target per example. They recombine to KD exactly (DKD paper, eq. 3):
+ * TCKD, NCKD and p_t^target per example. They recombine to KD exactly (the DKD paper's reformulation of KD, §3.1):
  *
  *   KL(p_t ‖ p_s) = TCKD + (1 − p_t^target) · NCKD
  *

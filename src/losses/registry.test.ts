@@ -45,6 +45,21 @@ describe('loss registry', () => {
     expect(Object.keys(losses).length).toBe(pairs.length + 1); // + hinton, tested in kd.test.ts
   });
 
+  it('leaves no intermediate tensors behind (every loss runs in tf.tidy)', () => {
+    const T = { temperature: 2 };
+    const fns = [
+      losses.kd(T), losses.ce(), losses.reverseKl(T), losses.jsd({ beta: 0.4, ...T }), losses.tvd(T), losses.mseLogits(),
+      losses.dkd({ alpha: 1, beta: 8, ...T }), losses.hintMse({ studentFeature: 'block' }),
+      losses.attentionTransfer({ studentFeature: 'block', teacherFeature: 'wide' }), losses.hiddenCosine({ studentFeature: 'hidden' }),
+      weightedSum([{ loss: losses.kd(T), weight: 0.5 }, { loss: losses.ce(), weight: 0.5 }]),
+    ];
+    for (const f of fns) {
+      const before = tf.memory().numTensors;
+      f(inputs).dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it('an unknown name fails with the list of valid names', () => {
     expect(() => lossByName('foo')).toThrow(
       'loss: unknown name "foo", expected one of kd, hinton, ce, reverseKl, jsd, tvd, mseLogits, dkd, hintMse, attentionTransfer, hiddenCosine',
