@@ -3,20 +3,24 @@ import { BACKENDS } from '../engine/backend.js';
 import { OptimizerSchema } from './schema.js';
 
 const positiveInt = z.number().int().min(1);
-const temperature = z.number().gt(0);
+/** A value that changes linearly from epoch 1 to `epochs` (held afterwards): `{ from: 8, to: 1, epochs: 10 }`. */
+export const LinearScheduleSchema = z.strictObject({ from: z.number(), to: z.number(), epochs: positiveInt });
+const scheduled = (n: z.ZodNumber) => z.union([n, LinearScheduleSchema.refine((v) => n.safeParse(v.from).success && n.safeParse(v.to).success, 'schedule ends out of range')]);
+const temperature = scheduled(z.number().gt(0));
+const weight = scheduled(z.number().min(0)).default(1);
 
 /** One term of a student's loss: a registry name, its options, and a weight in the sum. */
 export const LossTermSchema = z.discriminatedUnion('name', [
-  z.strictObject({ name: z.literal('ce'), weight: z.number().min(0).default(1) }),
-  z.strictObject({ name: z.literal('kd'), weight: z.number().min(0).default(1), temperature }),
-  z.strictObject({ name: z.literal('hinton'), weight: z.number().min(0).default(1), temperature, alpha: z.number().min(0).max(1) }),
-  z.strictObject({ name: z.literal('reverseKl'), weight: z.number().min(0).default(1), temperature }),
-  z.strictObject({ name: z.literal('jsd'), weight: z.number().min(0).default(1), temperature: temperature.default(1), beta: z.number().min(0).max(1) }),
-  z.strictObject({ name: z.literal('tvd'), weight: z.number().min(0).default(1), temperature: temperature.default(1) }),
-  z.strictObject({ name: z.literal('mseLogits'), weight: z.number().min(0).default(1) }),
+  z.strictObject({ name: z.literal('ce'), weight }),
+  z.strictObject({ name: z.literal('kd'), weight, temperature }),
+  z.strictObject({ name: z.literal('hinton'), weight, temperature, alpha: z.number().min(0).max(1) }),
+  z.strictObject({ name: z.literal('reverseKl'), weight, temperature }),
+  z.strictObject({ name: z.literal('jsd'), weight, temperature: temperature.default(1), beta: z.number().min(0).max(1) }),
+  z.strictObject({ name: z.literal('tvd'), weight, temperature: temperature.default(1) }),
+  z.strictObject({ name: z.literal('mseLogits'), weight }),
   z.strictObject({
     name: z.literal('dkd'),
-    weight: z.number().min(0).default(1),
+    weight,
     temperature: temperature.default(4),
     alpha: z.number().min(0).default(1),
     beta: z.number().min(0).default(8),

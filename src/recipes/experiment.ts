@@ -25,7 +25,7 @@ import { measureLatency } from '../eval/latency.js';
 import { agreement, argmaxRows, classificationMetrics, predictLogits } from '../eval/metrics.js';
 import { writeReport, type Report, type RunReport } from '../eval/report.js';
 import { readJson, writeJsonAtomic } from '../fsutil.js';
-import { lossByName, losses, weightedSum, type LossFn } from '../losses/index.js';
+import { lossByName, losses, schedule, weightedSum, type LossFn } from '../losses/index.js';
 import { adjustClassBias } from '../models/bias.js';
 import { loadModel, modelBytes, saveModel } from '../models/io.js';
 import { buildMlp } from '../models/mlp.js';
@@ -71,13 +71,29 @@ function checkOut(out: string, config: ExperimentConfig, resume: boolean): void 
   }
 }
 
-/** A student's loss: the weighted sum of its terms, built from the loss registry. */
+type Scheduled = number | { from: number; to: number; epochs: number };
+const asSchedule = (v: Scheduled) => (typeof v === 'number' ? v : schedule.linear(v.from, v.to, v.epochs));
+
+/**
+ * A student's loss: the weighted sum of its terms, built from the loss registry. A weight or an option given
+ * as `{ from, to, epochs }` follows a linear schedule over epochs (e.g. an annealed temperature).
+ */
 export function lossFromTerms(terms: LossTerm[]): LossFn {
-  const fns = terms.map(({ name, weight, ...options }) => ({ loss: (lossByName(name) as (o: object) => LossFn)(options), weight }));
+  const fns = terms.map(({ name, weight, ...options }) => {
+    const factory = lossByName(name) as (o: object) => LossFn;
+    const scheduled = Object.entries(options).filter(([, v]) => typeof v === 'object');
+    if (scheduled.length === 0) return { loss: factory(options), weight: asSchedule(weight) };
+    const at = (epoch: number) => ({ ...options, ...Object.fromEntries(scheduled.map(([k, v]) => [k, (asSchedule(v as Scheduled) as (e: number) => number)(epoch)])) });
+    const loss: LossFn = (inputs) => {
+      if (inputs.epoch === undefined) throw new DistilleryError('USAGE', `${name} loss: a scheduled option needs inputs.epoch, got none`);
+      return factory(at(inputs.epoch))(inputs);
+    };
+    return { loss, weight: asSchedule(weight) };
+  });
   return fns.length === 1 && fns[0].weight === 1 ? fns[0].loss : weightedSum(fns);
 }
 
-const needsTeacher = (s: StudentSpec): boolean => s.loss.some((t) => t.name !== 'ce' && t.weight > 0 && !(t.name === 'hinton' && t.alpha === 0));
+const needsTeacher = (s: StudentSpec): boolean => s.loss.some((t) => t.name !== 'ce' && t.weight !== 0 && !(t.name === 'hinton' && t.alpha === 0));
 
 function transferSet(train: Split, s: StudentSpec, classes: number, rng: Rng): Split {
   let t = train;
