@@ -19,6 +19,7 @@ const common = {
   seed: { type: 'string' },
   data: { type: 'string' },
   resume: { type: 'boolean' },
+  threads: { type: 'string' },
 } as const;
 
 function checkBackend(b: string | undefined): void {
@@ -30,12 +31,12 @@ function checkBackend(b: string | undefined): void {
 /** A config with `teachers`/`students` lists is a general experiment; otherwise the Hinton teacher/baseline/distilled form. */
 const isExperiment = (input: Record<string, unknown>): boolean => 'teachers' in input || 'students' in input;
 
-async function execute(input: Record<string, unknown>, out: string, resume: boolean): Promise<number> {
+async function execute(input: Record<string, unknown>, out: string, resume: boolean, threads?: number): Promise<number> {
   const events = progressEvents();
   const t0 = performance.now();
   const report = isExperiment(input)
-    ? await runExperiment(parseWith(ExperimentConfigSchema, input), { out, resume, events })
-    : await runHinton(parseWith(HintonConfigSchema, input), { out, resume, events });
+    ? await runExperiment(parseWith(ExperimentConfigSchema, input), { out, resume, events, threads })
+    : await runHinton(parseWith(HintonConfigSchema, input), { out, resume, events, threads });
   process.stdout.write(`\n${reportTable(report, { paper: !isExperiment(input) })}\n\n`);
   process.stdout.write(`backend ${report.backend}, ${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${path.join(out, 'report.json')}, ${path.join(out, 'report.md')}\n`);
   return 0;
@@ -50,7 +51,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const seed = intFlag('seed', values.seed);
   if (seed !== undefined) preset.seed = seed;
   if (values.data) preset.data = values.data;
-  return execute(preset as Record<string, unknown>, values.out ?? 'out/demo', values.resume ?? false);
+  return execute(preset as Record<string, unknown>, values.out ?? 'out/demo', values.resume ?? false, intFlag('threads', values.threads, 1));
 }
 
 /** `distillery run CONFIG.(yaml|json) [--out DIR] [--backend B] [--seed N] [--data DIR] [--resume]` */
@@ -83,5 +84,5 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof DistilleryError) throw new DistilleryError('CONFIG', `${file}: ${e.message}`);
     throw e;
   }
-  return execute(input, out, values.resume ?? false);
+  return execute(input, out, values.resume ?? false, intFlag('threads', values.threads, 1));
 }

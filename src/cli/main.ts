@@ -4,11 +4,11 @@ import { isDistilleryError } from '../errors.js';
 const USAGE = `distillery — knowledge distillation for TypeScript
 
 Usage:
-  distillery demo [--quick] [--out DIR] [--backend auto|native|wasm|cpu] [--seed N] [--data DIR] [--resume]
+  distillery demo [--quick] [--out DIR] [--backend auto|native|wasm|cpu] [--seed N] [--data DIR] [--resume] [--threads N]
       Hinton's MNIST experiment: teacher, hard-label baseline and distilled student; prints a table and
       writes DIR/report.json, DIR/report.md and the three saved models (default DIR: out/demo).
-  distillery run CONFIG.(yaml|json) [--out DIR] [--backend B] [--seed N] [--data DIR] [--resume]
-      The same pipeline from a config file (see examples/).
+  distillery run CONFIG.(yaml|json) [--out DIR] [--backend B] [--seed N] [--data DIR] [--resume] [--threads N]
+      The same pipeline from a config file, or an experiment with several teachers/students (see examples/).
   distillery bench kd-step [--backend B] [--batch 128] [--hidden 800] [--steps N] [--threads N] [--json]
   distillery bench sgemm [--n 2048] [--json]
       Microbenchmarks of the training step and of the native backend's matrix multiply.

@@ -46,6 +46,8 @@ export interface PipelineOptions {
   out: string;
   resume?: boolean;
   events?: PipelineEvents;
+  /** Native backend threads (default: DISTILLERY_THREADS, else 2). */
+  threads?: number;
   /** Extra top-level report fields (e.g. the Hinton pipeline's temperature and alpha). */
   reportFields?: Record<string, unknown>;
 }
@@ -204,7 +206,7 @@ export async function runExperiment(config: ExperimentConfig, opts: PipelineOpti
   const data = loadMnist({ dir: config.data });
   if (config.trainExamples) data.train = head(data.train, config.trainExamples);
   checkOut(opts.out, config, opts.resume ?? false);
-  const backend = await selectBackend(config.backend);
+  const backend = await selectBackend(config.backend, { threads: opts.threads });
   events.log?.(`backend: ${backend.name}${backend.note ? ` (${backend.note})` : ''}`);
   writeJsonAtomic(path.join(opts.out, 'config.json'), config);
   events.log?.(`data: ${data.source}, ${data.train.count} train / ${data.test.count} test examples`);
