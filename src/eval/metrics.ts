@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { Split } from '../data/mnist.js';
-import type { Teacher } from '../teachers/teacher.js';
+import { teacherLogitsFor, type Teacher } from '../teachers/teacher.js';
 
 export interface ClassificationMetrics {
   /** Misclassified test examples (out of `count`). */
@@ -15,17 +14,8 @@ export interface ClassificationMetrics {
 
 /** Logits of `model` over a whole split, in batches, as [N * C] floats. */
 export function predictLogits(model: Teacher, split: Split, batch = 1000): { logits: Float32Array; classes: number } {
-  let logits: Float32Array | undefined;
-  let classes = 0;
-  for (let s = 0; s < split.count; s += batch) {
-    const n = Math.min(batch, split.count - s);
-    const z = tf.tidy(() => model.logits(tf.tensor2d(split.images.subarray(s * split.features, (s + n) * split.features), [n, split.features])));
-    classes = z.shape[1];
-    logits ??= new Float32Array(split.count * classes);
-    logits.set(z.dataSync() as Float32Array, s * classes);
-    z.dispose();
-  }
-  return { logits: logits ?? new Float32Array(0), classes };
+  const { data, classes } = teacherLogitsFor(model, split.images, split.count, split.features, batch);
+  return { logits: data, classes };
 }
 
 /** Row-wise argmax of [N * C] logits. */
