@@ -103,7 +103,7 @@ export async function collect(opts: CollectOptions): Promise<CollectReport> {
           abort.abort();
         }
       }
-      opts.onProgress?.({ done: report.answered, todo: todo.length, failed: report.failed.length });
+      if (!fatal) opts.onProgress?.({ done: report.answered, todo: todo.length, failed: report.failed.length });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));

@@ -73,6 +73,8 @@ export class AnswerStore {
   readonly info: StoreOpenInfo;
   private readonly byKey = new Map<string, StoredAnswer>();
   private fd: number | undefined;
+  /** Opened for appends; the file itself is created by the first one. */
+  private writable = false;
   private lockFile: string | undefined;
 
   private constructor(file: string, info: StoreOpenInfo) {
@@ -114,7 +116,7 @@ export class AnswerStore {
       }
       if (opts.write) {
         if (store.info.tornBytes > 0) fs.truncateSync(file, end);
-        store.fd = fs.openSync(file, 'a');
+        store.writable = true;
         store.lockFile = lockFile;
       }
       return store;
@@ -142,8 +144,9 @@ export class AnswerStore {
 
   /** Appends one answer as one line and fsyncs it before returning. A key already stored is not written again. */
   append(answer: StoredAnswer): boolean {
-    if (this.fd === undefined) throw new DistilleryError('USAGE', `${this.file}: store opened read-only`);
+    if (!this.writable) throw new DistilleryError('USAGE', `${this.file}: store opened read-only`);
     if (this.byKey.has(answer.key)) return false;
+    this.fd ??= fs.openSync(this.file, 'a');
     fs.writeSync(this.fd, `${JSON.stringify(answer)}\n`);
     fs.fsyncSync(this.fd);
     this.byKey.set(answer.key, answer);
@@ -153,6 +156,7 @@ export class AnswerStore {
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    this.writable = false;
     if (this.lockFile) fs.rmSync(this.lockFile, { force: true });
     this.lockFile = undefined;
   }

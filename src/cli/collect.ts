@@ -48,7 +48,7 @@ export async function collectCommand(argv: string[]): Promise<number> {
       pricing: t.pricing,
       onProgress: ({ done, todo, failed }) => {
         const pct = Math.floor((100 * (done + failed)) / todo);
-        if (pct === lastPct) return;
+        if (pct === lastPct || done + failed === 0) return;
         lastPct = pct;
         if (tty) process.stderr.write(`\r\x1b[Kcollect ${done + failed}/${todo} (${pct}%), ${failed} failed`);
         else if (pct % 10 === 0) process.stderr.write(`collect ${done + failed}/${todo} (${pct}%), ${failed} failed\n`);
