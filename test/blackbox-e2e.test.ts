@@ -97,7 +97,7 @@ describe('black-box distillation over loopback HTTP', () => {
     const teacherAcc = teacherTestLabels.reduce((n, y, i) => n + (y === goldTest[i] ? 1 : 0), 0) / 300;
     expect(r.teacher.accuracy).toBeCloseTo(teacherAcc, 10);
     expect(r.mode).toBe('soft');
-    expect(r.train).toEqual({ prompts: 600, used: 600, missing: 0, rejected: 0, targets: { logprobs: 600, votes: 0, hard: 0 } });
+    expect(r.train).toEqual({ prompts: 600, extra: 0, used: 600, missing: 0, rejected: 0, targets: { logprobs: 600, votes: 0, hard: 0 } });
     expect(r.test).toEqual({ prompts: 300, missing: 0, rejected: 0 });
     expect(r.teacher.tokens.completion).toBe(900);
     expect(r.teacher.tokens.cost).toBeCloseTo((r.teacher.tokens.prompt / 1000) * 0.5 + 0.9 * 1.5, 8);

@@ -23,6 +23,8 @@ export interface CollectReport {
   jobs: number;
   /** Already in the store before this run: not asked. */
   alreadyStored: number;
+  /** Jobs whose prompt repeats an earlier job's (same key): answered by that one. */
+  duplicates: number;
   /** Answered and stored by this run. */
   answered: number;
   failed: { promptId: string; sample: number; reason: FailureReason; attempts: number; message: string }[];
@@ -58,10 +60,14 @@ export const tokenCost = (prompt: number, completion: number, p: Pricing = { pro
 export async function collect(opts: CollectOptions): Promise<CollectReport> {
   const { client, store, jobs, concurrency } = opts;
   const t0 = performance.now();
-  const todo = jobs.filter((j) => !store.has(j.key));
+  // Identical prompts (a sentence that occurs twice) share a key: asked once, stored once.
+  const seen = new Set<string>();
+  const todo = jobs.filter((j) => !store.has(j.key) && !seen.has(j.key) && seen.add(j.key));
+  const stored = jobs.filter((j) => store.has(j.key)).length;
   const report: CollectReport = {
     jobs: jobs.length,
-    alreadyStored: jobs.length - todo.length,
+    alreadyStored: stored,
+    duplicates: jobs.length - stored - todo.length,
     answered: 0,
     failed: [],
     client: client.stats,

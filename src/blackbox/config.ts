@@ -54,6 +54,9 @@ export const TextDataSchema = z.strictObject({
   labels: z.array(z.string().min(1)).min(2),
   trainLimit: z.number().int().min(1).optional(),
   testLimit: z.number().int().min(1).optional(),
+  /** Unlabeled text, one per line: more prompts for the teacher to label (the distilled student's transfer set grows; the gold baseline cannot use them). */
+  transfer: z.string().min(1).optional(),
+  transferLimit: z.number().int().min(1).optional(),
 });
 
 export const TextStudentSchema = z.strictObject({

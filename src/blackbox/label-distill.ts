@@ -38,8 +38,8 @@ export interface StudentResult {
 export interface BlackboxReport {
   task: 'blackbox-text';
   teacher: { model: string; baseUrl: string; accuracy: number; tokens: TokenCount; requests: number };
-  /** Transfer-set prompts: with usable answers, missing from the store, answered but naming no label. */
-  train: { prompts: number; used: number; missing: number; rejected: number; targets: Record<TargetKind, number> };
+  /** Transfer-set prompts (train + unlabeled extra): with usable answers, missing from the store, answered but naming no label. */
+  train: { prompts: number; extra: number; used: number; missing: number; rejected: number; targets: Record<TargetKind, number> };
   test: { prompts: number; missing: number; rejected: number };
   /** Training form of the distilled student: the configured KD loss on soft targets, or cross-entropy on the teacher's labels. */
   mode: 'soft' | 'hard';
@@ -94,29 +94,31 @@ export async function runBlackbox(config: BlackboxConfig, opts: BlackboxOptions)
   const task = readTextTask(config.data);
   const C = task.labels.length;
   const store = AnswerStore.open(opts.store);
-  const trainJobs = promptJobs(config.teacher, 'train', task.train.texts);
+  const trainJobs = [...promptJobs(config.teacher, 'train', task.train.texts), ...promptJobs(config.teacher, 'transfer', task.transfer)];
   const testJobs = promptJobs(config.teacher, 'test', task.test.texts);
   const train = answersByPrompt(store, trainJobs);
   const test = answersByPrompt(store, testJobs);
   if (train.answers.size === 0) {
-    throw new DistilleryError('DATA_MISSING', `${opts.store}: no answers for the ${task.train.texts.length} train prompts of this config (run distillery collect with the same config first)`);
+    throw new DistilleryError('DATA_MISSING', `${opts.store}: no answers for the ${trainJobs.length} train prompts of this config (run distillery collect with the same config first)`);
   }
 
-  // Teacher targets for the transfer set; prompts without a usable answer are left out.
+  // The transfer set: labeled train prompts, then unlabeled extra prompts, each with a usable teacher answer.
+  const pool = [
+    ...task.train.texts.map((text, i) => ({ id: `train:${i}`, text, gold: task.train.labels[i] })),
+    ...task.transfer.map((text, i) => ({ id: `transfer:${i}`, text, gold: -1 })),
+  ];
   const kinds: Record<TargetKind, number> = { logprobs: 0, votes: 0, hard: 0 };
-  const rows: number[] = [];
-  const targets: LabelTarget[] = [];
-  task.train.texts.forEach((_, i) => {
-    const a = train.answers.get(`train:${i}`);
-    const t = a && labelTargets(a, task.labels);
-    if (!t) return;
-    rows.push(i);
-    targets.push(t);
-    kinds[t.kind]++;
-  });
-  const rejectedTrain = train.answers.size - rows.length;
-  if (rows.length === 0) throw new DistilleryError('DATA_FORMAT', `${opts.store}: none of the ${train.answers.size} train answers names a label (${task.labels.join(', ')})`);
-  const mode = kinds.logprobs + kinds.votes === rows.length ? 'soft' : 'hard';
+  const used: { text: string; gold: number; target: LabelTarget }[] = [];
+  for (const p of pool) {
+    const a = train.answers.get(p.id);
+    const target = a && labelTargets(a, task.labels);
+    if (!target) continue;
+    used.push({ text: p.text, gold: p.gold, target });
+    kinds[target.kind]++;
+  }
+  const rejectedTrain = train.answers.size - used.length;
+  if (used.length === 0) throw new DistilleryError('DATA_FORMAT', `${opts.store}: none of the ${train.answers.size} train answers names a label (${task.labels.join(', ')})`);
+  const mode = kinds.logprobs + kinds.votes === used.length ? 'soft' : 'hard';
 
   // Teacher on the test prompts: a missing or unreadable answer counts as wrong.
   const teacherTest = new Int32Array(task.test.texts.length).fill(-1);
@@ -133,11 +135,11 @@ export async function runBlackbox(config: BlackboxConfig, opts: BlackboxOptions)
   const s = config.student;
   const featurizer = { buckets: s.buckets, ngrams: s.ngrams };
   const goldSplit = textSplit(task.train, featurizer);
-  const transferLabels = Int32Array.from(rows, (r) => task.train.labels[r]);
-  const transfer = textSplit({ texts: rows.map((r) => task.train.texts[r]), labels: mode === 'soft' ? transferLabels : Int32Array.from(targets, (t) => t.label) }, featurizer);
+  // Hard-label terms use the gold label where there is one (soft mode), the teacher's label otherwise.
+  const transfer = textSplit({ texts: used.map((u) => u.text), labels: Int32Array.from(used, (u) => (mode === 'soft' && u.gold >= 0 ? u.gold : u.target.label)) }, featurizer);
   const testSplit = textSplit(task.test, featurizer);
-  const teacherLogits = new Float32Array(rows.length * C);
-  targets.forEach((t, i) => teacherLogits.set(t.logits, i * C));
+  const teacherLogits = new Float32Array(used.length * C);
+  used.forEach((u, i) => teacherLogits.set(u.target.logits, i * C));
 
   const trainStudent = async (name: 'gold' | 'distilled'): Promise<StudentResult> => {
     setSeed(config.seed);
@@ -174,7 +176,7 @@ export async function runBlackbox(config: BlackboxConfig, opts: BlackboxOptions)
   const report: BlackboxReport = {
     task: 'blackbox-text',
     teacher: { model: config.teacher.model, baseUrl: config.teacher.baseUrl, accuracy: teacherAccuracy, tokens: tokenCost(prompt, completion, config.teacher.pricing), requests },
-    train: { prompts: task.train.texts.length, used: rows.length, missing: train.missing.size, rejected: rejectedTrain, targets: kinds },
+    train: { prompts: pool.length, extra: task.transfer.length, used: used.length, missing: train.missing.size, rejected: rejectedTrain, targets: kinds },
     test: { prompts: task.test.texts.length, missing: test.missing.size, rejected: rejectedTest },
     mode,
     loss: config.loss,
@@ -203,7 +205,7 @@ export function blackboxMarkdown(r: BlackboxReport): string {
     row(`student, distilled (${r.mode === 'soft' ? r.loss.name : 'ce on teacher labels'})`, r.students.distilled),
     '',
     `Gap closed: ${(100 * r.gapClosed).toFixed(1)}% = (distilled − gold) / (teacher − gold). ` +
-      `Train prompts used ${r.train.used}/${r.train.prompts} (targets: ${r.train.targets.logprobs} logprobs, ${r.train.targets.votes} votes, ${r.train.targets.hard} hard; ` +
+      `Transfer prompts used ${r.train.used}/${r.train.prompts}${r.train.extra ? ` (${r.train.extra} of them unlabeled extra text)` : ''} (targets: ${r.train.targets.logprobs} logprobs, ${r.train.targets.votes} votes, ${r.train.targets.hard} hard; ` +
       `${r.train.missing} missing, ${r.train.rejected} rejected); test prompts ${r.test.prompts} (${r.test.missing} missing, ${r.test.rejected} rejected).`,
     `Teacher usage in the store: ${r.teacher.requests} requests, ${r.teacher.tokens.prompt} prompt + ${r.teacher.tokens.completion} completion tokens, $${r.teacher.tokens.cost.toFixed(4)}.`,
     '',

@@ -3,7 +3,7 @@
  * store key that identifies it. The same config always yields the same keys, which is what makes
  * collection resumable and lets training find its answers.
  */
-import { readLabeledText, type TextExamples } from '../data/text.js';
+import { readLabeledText, readTextLines, type TextExamples } from '../data/text.js';
 import type { TeacherEndpointConfig } from './config.js';
 import type { ChatMessage, ChatParams } from './http-teacher.js';
 import { requestKey } from './store.js';
@@ -45,15 +45,18 @@ export function promptJobs(teacher: TeacherEndpointConfig, split: string, texts:
 export interface TextTask {
   train: TextExamples;
   test: TextExamples;
+  /** Unlabeled extra prompts (empty when the config names none). */
+  transfer: string[];
   labels: string[];
 }
 
 /** The config's train and test files, read and checked against its label list. */
-export function readTextTask(data: { train: string; test: string; labels: string[]; trainLimit?: number; testLimit?: number }): TextTask {
+export function readTextTask(data: { train: string; test: string; labels: string[]; trainLimit?: number; testLimit?: number; transfer?: string; transferLimit?: number }): TextTask {
   const C = data.labels.length;
   return {
     train: readLabeledText(data.train, C, data.trainLimit),
     test: readLabeledText(data.test, C, data.testLimit),
+    transfer: data.transfer ? readTextLines(data.transfer, data.transferLimit) : [],
     labels: data.labels,
   };
 }

@@ -15,9 +15,10 @@ export interface LoadedBlackboxConfig {
 
 /**
  * Reads and validates a black-box config (YAML or JSON). OUT defaults to out/<config name>;
- * the store to OUT/answers.jsonl. Relative data and store paths are taken as given (from the working folder).
+ * the store to OUT/answers.jsonl. `needKey`: the teacher will be called, so its key must be set.
+ * Relative data and store paths are taken as given (from the working folder).
  */
-export function loadBlackboxConfig(file: string, outFlag?: string): LoadedBlackboxConfig {
+export function loadBlackboxConfig(file: string, outFlag?: string, opts: { needKey?: boolean } = {}): LoadedBlackboxConfig {
   if (!fs.existsSync(file)) throw new DistilleryError('CONFIG', `${file}: config file not found`);
   let input: unknown;
   try {
@@ -39,7 +40,7 @@ export function loadBlackboxConfig(file: string, outFlag?: string): LoadedBlackb
   const out = outFlag ?? path.join('out', path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
   let apiKey: string | undefined;
   const env = config.teacher.apiKeyEnv;
-  if (env) {
+  if (env && opts.needKey) {
     apiKey = process.env[env];
     if (!apiKey) throw new DistilleryError('CONFIG', `${file}: config.teacher.apiKeyEnv names ${env}, but that environment variable is not set`);
   }

@@ -14,7 +14,7 @@ const SPLITS = ['train', 'test', 'all'] as const;
 export function collectSummary(r: CollectReport, store: string): string {
   const f = r.client.failures;
   return [
-    `${r.jobs} prompts: ${r.alreadyStored} already stored, ${r.answered} answered now, ${r.failed.length} failed; store ${store}`,
+    `${r.jobs} prompts: ${r.alreadyStored} already stored, ${r.answered} answered now, ${r.failed.length} failed${r.duplicates ? `, ${r.duplicates} repeats of another prompt` : ''}; store ${store}`,
     `${r.client.requests} requests, ${r.client.retries} retries (429: ${f.http429}, 5xx: ${f.http5xx}, timeouts: ${f.timeout}, network: ${f.network}, bad responses: ${f['bad-response']}, other 4xx: ${f.http4xx}), ${r.seconds.toFixed(1)} s`,
     `tokens this run: ${r.tokens.prompt} prompt + ${r.tokens.completion} completion ($${r.tokens.cost.toFixed(4)}); whole prompt set: ${r.storeTokens.prompt} + ${r.storeTokens.completion} ($${r.storeTokens.cost.toFixed(4)})`,
   ].join('\n');
@@ -26,10 +26,11 @@ export async function collectCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new DistilleryError('USAGE', `distillery collect: expected one CONFIG file (.yaml or .json), got ${positionals.length}`);
   const split = values.split ?? 'all';
   if (!(SPLITS as readonly string[]).includes(split)) throw new DistilleryError('USAGE', `--split: expected one of ${SPLITS.join('|')}, got "${split}"`);
-  const { config, out, store: storeFile, apiKey } = loadBlackboxConfig(positionals[0], values.out);
+  const { config, out, store: storeFile, apiKey } = loadBlackboxConfig(positionals[0], values.out, { needKey: true });
   const task = readTextTask(config.data);
   const jobs = [
     ...(split !== 'test' ? promptJobs(config.teacher, 'train', task.train.texts) : []),
+    ...(split !== 'test' ? promptJobs(config.teacher, 'transfer', task.transfer) : []),
     ...(split !== 'train' ? promptJobs(config.teacher, 'test', task.test.texts) : []),
   ];
   const t = config.teacher;

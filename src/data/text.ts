@@ -48,6 +48,14 @@ export function readLabeledText(file: string, classes: number, limit = Infinity)
   return { texts, labels: Int32Array.from(labels), file };
 }
 
+/** Unlabeled text, one example per non-empty line. */
+export function readTextLines(file: string, limit = Infinity): string[] {
+  if (!fs.existsSync(file)) throw new DistilleryError('DATA_MISSING', `${file}: text file not found`);
+  const texts = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, limit);
+  if (texts.length === 0) throw new DistilleryError('DATA_FORMAT', `${file}: expected at least one line of text, got none`);
+  return texts;
+}
+
 /** Lower-cased words and punctuation marks. */
 export function tokenize(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+(?:'[\p{L}]+)?|'[\p{L}]+|[^\s\p{L}\p{N}]/gu) ?? [];
