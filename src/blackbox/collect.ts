@@ -119,8 +119,8 @@ export async function collect(opts: CollectOptions): Promise<CollectReport> {
   report.tokens = tokenCost(promptTokens, completionTokens, opts.pricing);
   let sp = 0;
   let sc = 0;
-  for (const j of jobs) {
-    const a = store.get(j.key);
+  for (const key of new Set(jobs.map((j) => j.key))) {
+    const a = store.get(key);
     if (a) (sp += a.usage.promptTokens), (sc += a.usage.completionTokens);
   }
   report.storeTokens = tokenCost(sp, sc, opts.pricing);

@@ -84,6 +84,8 @@ export const BlackboxConfigSchema = z.strictObject({
   /** Answer store (JSONL); default OUT/answers.jsonl. */
   store: z.string().min(1).optional(),
   student: TextStudentSchema.prefault({}),
+  /** Training budget of the gold-label baseline when it should differ from the student's (each tuned on a dev set). */
+  baseline: z.strictObject({ epochs: z.number().int().min(1).optional(), learningRate: positive.optional() }).default({}),
   loss: BlackboxLossSchema.default({ name: 'hinton', temperature: 2, alpha: 0.5 }),
   backend: z.enum(['auto', 'native', 'wasm', 'cpu']).default('auto'),
   seed: z.number().int().min(0).default(0),

@@ -152,10 +152,10 @@ export async function runBlackbox(config: BlackboxConfig, opts: BlackboxOptions)
       data: name === 'gold' ? goldSplit : transfer,
       loss: soft ? (lossByName(config.loss.name) as (o: unknown) => LossFn)(config.loss) : ce,
       teacherCache: soft ? memoryCache(teacherLogits, C) : undefined,
-      optimizer: tf.train.adam(s.learningRate),
-      epochs: s.epochs,
+      optimizer: tf.train.adam(name === 'gold' ? (config.baseline.learningRate ?? s.learningRate) : s.learningRate),
+      epochs: name === 'gold' ? (config.baseline.epochs ?? s.epochs) : s.epochs,
       batchSize: s.batchSize,
-      callbacks: { onEpochEnd: (e) => log(`${name} student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)}`) },
+      callbacks: { onEpochEnd: (e) => log(`${name} student epoch ${e.epoch} loss ${e.loss.toFixed(4)}`) },
     });
     const trainSeconds = (performance.now() - t1) / 1000;
     const { logits } = predictLogits({ logits: (x) => student.predict(x) as tf.Tensor2D }, testSplit);

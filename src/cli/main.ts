@@ -19,7 +19,7 @@ Usage:
       Serves a model as an OpenAI-compatible API (/v1/models, /v1/chat/completions with logprobs).
   distillery collect CONFIG [--out DIR] [--split train|test|all]
       Asks a teacher behind an OpenAI-compatible API every prompt not yet in the answer store (resumable).
-  distillery blackbox CONFIG [--out DIR]
+  distillery blackbox CONFIG [--out DIR] [--seed N]
       Trains a student from the stored answers and a gold-label baseline; reports accuracy, agreement, gap closed.
   distillery help | --version
 `;
