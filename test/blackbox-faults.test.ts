@@ -81,7 +81,7 @@ describe('collection under faults', () => {
 
   it('after kill -9 mid-collection, a rerun asks only what is not stored', async () => {
     const prompts = texts(160);
-    server = await startFaultServer({ seed: 3, faultRate: 0, answer: labelOf, delayMs: 15 });
+    server = await startFaultServer({ seed: 3, faultRate: 0, answer: labelOf, delayMs: 40 });
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, 'train.txt'), prompts.map((t) => `0 ${t}`).join('\n') + '\n');
     fs.writeFileSync(path.join(dir, 'test.txt'), '1 a test sentence\n');
@@ -94,7 +94,7 @@ describe('collection under faults', () => {
 
     const child = run();
     const killed = new Promise((r) => child.on('exit', r));
-    for (let t = 0; lines() < 40 && t < 600; t++) await new Promise((r) => setTimeout(r, 20));
+    for (let t = 0; lines() < 40 && t < 3000; t++) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await killed;
     fs.appendFileSync(store, '{"v":1,"key":"torn'); // as if the kill had landed inside a write
