@@ -79,6 +79,18 @@ describe('collection under faults', () => {
     expect(report.failed.some((f) => f.message.includes('gave up after the total retry budget'))).toBe(true);
   });
 
+  it('asks again without logprobs when the server refuses them', async () => {
+    server = await startFaultServer({ seed: 1, faultRate: 0, answer: labelOf, refuseLogprobs: true });
+    const jobs = promptJobs(teacherConfig(server.url), 'train', texts(6));
+    const store = AnswerStore.open(path.join(tmpDir(), 'answers.jsonl'), { write: true });
+    const c = client(server.url, { perRequest: 0 });
+    const report = await collect({ client: c, store, jobs, concurrency: 3 });
+    expect([report.answered, report.failed.length, c.logprobsRefused]).toEqual([6, 0, true]);
+    expect(report.client.requests).toBeLessThanOrEqual(6 + 3); // at most the first wave is refused
+    expect([...store.records()].every((a) => a.choices[0].tokens === undefined)).toBe(true);
+    store.close();
+  });
+
   it('after kill -9 mid-collection, a rerun asks only what is not stored', async () => {
     const prompts = texts(160);
     server = await startFaultServer({ seed: 3, faultRate: 0, answer: labelOf, delayMs: 40 });

@@ -13,6 +13,8 @@ export interface FaultServerOptions {
   always?: (text: string) => 500 | 400 | undefined;
   /** Delay before every answer. */
   delayMs?: number;
+  /** Answer 400 to requests asking for logprobs, like servers that do not offer them. */
+  refuseLogprobs?: boolean;
   /** The label answered for a text. */
   answer: (text: string) => string;
 }
@@ -51,6 +53,7 @@ export async function startFaultServer(o: FaultServerOptions): Promise<FaultServ
     };
     const error = (status: number, message: string, headers: Record<string, string> = {}) =>
       json(status, { error: { message, type: 'server_error', param: null, code: null } }, headers);
+    if (o.refuseLogprobs && body.logprobs) return error(400, 'logprobs is not supported by this model');
     const always = o.always?.(text);
     if (always) return error(always, always === 400 ? 'bad request' : 'always failing');
     if (rng.next() < o.faultRate) {
@@ -86,7 +89,7 @@ export async function startFaultServer(o: FaultServerOptions): Promise<FaultServ
     json(200, {
       id: 'x',
       object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content: label }, logprobs: { content: [{ token: label, logprob: -0.1, top_logprobs: [{ token: label, logprob: -0.1 }] }] }, finish_reason: 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content: label }, logprobs: !body.logprobs ? null : { content: [{ token: label, logprob: -0.1, top_logprobs: [{ token: label, logprob: -0.1 }] }] }, finish_reason: 'stop' }],
       usage: { prompt_tokens: text.split(' ').length, completion_tokens: 1, total_tokens: text.split(' ').length + 1 },
     });
     bump(answered, text);

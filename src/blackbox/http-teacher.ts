@@ -68,6 +68,7 @@ export class TeacherRequestError extends Error {
     readonly reason: FailureReason,
     readonly attempts: number,
     message: string,
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -137,6 +138,8 @@ export class HttpTeacher {
   private retriesLeft: number;
   /** Whether the server ever answered: before that, a refused connection means a wrong address. */
   private answered = false;
+  /** Set when the server refused a request with logprobs (400): later requests go without them. */
+  logprobsRefused = false;
   private readonly random: () => number;
 
   constructor(readonly opts: EndpointOptions) {
@@ -146,24 +149,33 @@ export class HttpTeacher {
 
   /** Sends one chat completion, retrying as the policy allows. Throws TeacherRequestError or DistilleryError('TEACHER'). */
   async chat(messages: ChatMessage[], params: ChatParams, signal?: AbortSignal): Promise<ChatResult> {
-    const body = JSON.stringify({
-      model: this.opts.model,
-      messages,
-      temperature: params.temperature,
-      top_p: params.topP,
-      max_tokens: params.maxTokens,
-      n: params.n,
-      seed: params.seed,
-      logprobs: params.logprobs,
-      top_logprobs: params.logprobs ? params.topLogprobs : undefined,
-    });
+    const body = () => {
+      const logprobs = params.logprobs && !this.logprobsRefused;
+      return JSON.stringify({
+        model: this.opts.model,
+        messages,
+        temperature: params.temperature,
+        top_p: params.topP,
+        max_tokens: params.maxTokens,
+        n: params.n,
+        seed: params.seed,
+        logprobs: logprobs || undefined,
+        top_logprobs: logprobs ? params.topLogprobs : undefined,
+      });
+    };
     const t0 = performance.now();
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
+      const withLogprobs = Boolean(params.logprobs) && !this.logprobsRefused;
       try {
-        const r = await this.once(body, params.n ?? 1);
+        const r = await this.once(body(), params.n ?? 1);
         return { ...r, attempts: attempt, ms: Math.round(performance.now() - t0) };
       } catch (e) {
+        if (e instanceof TeacherRequestError && e.status === 400 && withLogprobs && /logprob/i.test(e.message)) {
+          // Logprobs are used when the server offers them: a server that refuses them (400 naming logprobs) is asked again without.
+          this.logprobsRefused = true;
+          continue;
+        }
         if (!(e instanceof Retryable)) throw e;
         this.stats.failures[e.reason]++;
         if (attempt > this.opts.retry.perRequest || this.retriesLeft <= 0) {
@@ -211,7 +223,7 @@ export class HttpTeacher {
     }
     if (res.status !== 200) {
       this.stats.failures.http4xx++;
-      throw new TeacherRequestError('http4xx', 1, `${url}: ${res.status} ${errorText(text)}`);
+      throw new TeacherRequestError('http4xx', 1, `${url}: ${res.status} ${errorText(text)}`, res.status);
     }
     let json: unknown;
     try {
