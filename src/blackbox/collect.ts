@@ -45,6 +45,7 @@ export interface CollectOptions {
   onProgress?(p: { done: number; todo: number; failed: number }): void;
 }
 
+/** Token counts priced per 1,000 tokens: `tokenCost(2000, 100, { promptPer1k: 0.5, completionPer1k: 1.5 }).cost === 1.15`. */
 export const tokenCost = (prompt: number, completion: number, p: Pricing = { promptPer1k: 0, completionPer1k: 0 }): TokenCount => ({
   prompt,
   completion,

@@ -71,6 +71,7 @@ function fnv1a(s: string, seed: number): number {
   return h;
 }
 
+/** Throws a CONFIG error naming `where.buckets` / `where.ngrams` when the spec is out of range. */
 export function checkFeaturizer(spec: FeaturizerSpec, where = 'featurizer'): void {
   if (!Number.isInteger(spec.buckets) || spec.buckets < 1) throw new DistilleryError('CONFIG', `${where}.buckets: expected integer ≥ 1, got ${spec.buckets}`);
   if (!Number.isInteger(spec.ngrams) || spec.ngrams < 1 || spec.ngrams > 5) throw new DistilleryError('CONFIG', `${where}.ngrams: expected integer in [1, 5], got ${spec.ngrams}`);
