@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'BACKEND'
   | 'SHAPE'
   | 'CHECKPOINT'
-  | 'MODEL';
+  | 'MODEL'
+  /** A remote teacher refused or kept failing (auth, unknown model, retries exhausted). */
+  | 'TEACHER';
 
 export class DistilleryError extends Error {
   readonly code: ErrorCode;

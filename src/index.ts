@@ -32,3 +32,15 @@ export { HintonConfigSchema, type HintonConfig, type HintonConfigInput } from '.
 export { parseWith, formatZodError } from './config/format.js';
 export { runHinton, type PipelineEvents, type PipelineOptions, type RunName } from './recipes/hinton.js';
 export { hintonFull, hintonQuick } from './recipes/presets.js';
+export { readLabeledText, textSplit, tokenize, featurizeInto, type TextExamples, type FeaturizerSpec } from './data/text.js';
+export { saveTextClassifier, loadTextClassifier, classifyTexts, type TextClassifier } from './models/text-classifier.js';
+export { trainTextClassifier, type TextClassifierSpec } from './recipes/text-classifier.js';
+export { HttpTeacher, TeacherRequestError, retryAfterMs, type ChatMessage, type ChatParams, type RetryPolicy, type EndpointOptions, type ClientStats } from './blackbox/http-teacher.js';
+export { AnswerStore, requestKey, type StoredAnswer, type StoredChoice } from './blackbox/store.js';
+export { collect, type CollectReport, type CollectOptions } from './blackbox/collect.js';
+export { promptJobs, renderMessages, readTextTask, type PromptJob } from './blackbox/prompts.js';
+export { labelVerifier, labelTargets, type Verifier, type LabelTarget } from './blackbox/verify.js';
+export { BlackboxConfigSchema, type BlackboxConfig, type BlackboxConfigInput } from './blackbox/config.js';
+export { runBlackbox, blackboxMarkdown, type BlackboxReport } from './blackbox/label-distill.js';
+export { startTeacherServer, teacherHandler, type RunningServer } from './blackbox/serve.js';
+export { loadServedModel, type ServedModel } from './blackbox/served-models.js';

@@ -12,6 +12,15 @@ Usage:
   distillery bench kd-step [--backend B] [--batch 128] [--hidden 800] [--steps N] [--threads N] [--json]
   distillery bench sgemm [--n 2048] [--json]
       Microbenchmarks of the training step and of the native backend's matrix multiply.
+  distillery train-text --train FILE --labels a,b --out DIR [--test FILE] [--buckets 8192] [--ngrams 2] [--hidden 256]
+      [--epochs 8] [--batch-size 64] [--lr 0.001] [--dropout 0] [--backend B] [--seed N]
+      A text classifier (hashed n-grams -> MLP) on gold labels, saved for serve-teacher.
+  distillery serve-teacher --model DIR|fasttext:lid176 [--port 8080] [--host 127.0.0.1] [--api-key K] [--name ID]
+      Serves a model as an OpenAI-compatible API (/v1/models, /v1/chat/completions with logprobs).
+  distillery collect CONFIG [--out DIR] [--split train|test|all]
+      Asks a teacher behind an OpenAI-compatible API every prompt not yet in the answer store (resumable).
+  distillery blackbox CONFIG [--out DIR] [--seed N]
+      Trains a student from the stored answers and a gold-label baseline; reports accuracy, agreement, gap closed.
   distillery help | --version
 `;
 
@@ -21,6 +30,10 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./hinton.js')).demoCommand,
   run: async () => (await import('./hinton.js')).runCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
+  'train-text': async () => (await import('./train-text.js')).trainTextCommand,
+  'serve-teacher': async () => (await import('./serve-teacher.js')).serveTeacherCommand,
+  collect: async () => (await import('./collect.js')).collectCommand,
+  blackbox: async () => (await import('./blackbox.js')).blackboxCommand,
 };
 
 /** The CLI: returns the exit code; errors print one line (set DISTILLERY_DEBUG=1 for stacks). */
