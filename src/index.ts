@@ -30,5 +30,6 @@ export { measureLatency, type Latency } from './eval/latency.js';
 export { writeReport, reportMarkdown, reportTable, type Report, type RunReport } from './eval/report.js';
 export { HintonConfigSchema, type HintonConfig, type HintonConfigInput } from './config/schema.js';
 export { parseWith, formatZodError } from './config/format.js';
-export { runHinton, type PipelineEvents, type PipelineOptions, type RunName } from './recipes/hinton.js';
+export { runHinton, hintonExperiment, type PipelineEvents, type PipelineOptions, type RunName } from './recipes/hinton.js';
+export { writeFileAtomic, writeJsonAtomic, readJson } from './fsutil.js';
 export { hintonFull, hintonQuick } from './recipes/presets.js';

@@ -12,6 +12,9 @@ Usage:
   distillery bench kd-step [--backend B] [--batch 128] [--hidden 800] [--steps N] [--threads N] [--json]
   distillery bench sgemm [--n 2048] [--json]
       Microbenchmarks of the training step and of the native backend's matrix multiply.
+  distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb 200] [--concurrency 1] [--cors ORIGIN]
+      The distillation service: REST API under /api (bearer token; OpenAPI at /api/openapi.json), a job
+      runner that resumes interrupted jobs, and the dashboard at /. State lives in DIR (default: distillery-data).
   distillery help | --version
 `;
 
@@ -21,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./hinton.js')).demoCommand,
   run: async () => (await import('./hinton.js')).runCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
+  server: async () => (await import('./server.js')).serverCommand,
 };
 
 /** The CLI: returns the exit code; errors print one line (set DISTILLERY_DEBUG=1 for stacks). */
