@@ -51,17 +51,25 @@ async function run(spec: WorkerSpec): Promise<void> {
     spec.form === 'hinton' ? { temperature: HintonConfigSchema.parse(input).distilled.temperature, alpha: HintonConfigSchema.parse(input).distilled.alpha } : undefined;
   if (spec.teacherDir) seedTeacher(spec.out, config.teachers[0].name, config.teachers[0].epochs, spec.teacherDir);
   let lastBatch = 0;
+  const parent = process.ppid;
   const events: PipelineEvents = {
     log: (line) => send({ type: 'log', line }),
     runStart: (run, info) => send({ type: 'runStart', run, ...info }),
     // At most ~10 batch events a second: enough for a live curve, little for the parent to handle.
     batch: (run, b) => {
+      // Training on the cpu backend can run for long stretches without yielding to the event loop, where
+      // 'disconnect' would be noticed; a new parent pid means the server died and this process was re-parented.
+      if (process.ppid !== parent) process.exit(70);
       const t = performance.now();
       if (t - lastBatch < 100 && b.batch !== b.batches) return;
       lastBatch = t;
       send({ type: 'batch', run, ...b });
     },
-    epoch: (run, e) => send({ type: 'epoch', run, ...e }),
+    // Returning a promise makes the loop await it: one turn of the event loop per epoch flushes messages.
+    epoch: (run, e) => {
+      send({ type: 'epoch', run, ...e });
+      return new Promise<void>((r) => setImmediate(r)) as unknown as void;
+    },
     runEnd: (run) => send({ type: 'runEnd', run }),
   };
   await runExperiment(config, { out: spec.out, resume: true, events, reportFields });
