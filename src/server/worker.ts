@@ -68,11 +68,11 @@ async function run(spec: WorkerSpec): Promise<void> {
     // Returning a promise makes the loop await it: one turn of the event loop per epoch flushes messages.
     epoch: (run, e) => {
       send({ type: 'epoch', run, ...e });
-      return new Promise<void>((r) => setImmediate(r)) as unknown as void;
+      return new Promise<void>((r) => setImmediate(r));
     },
     runEnd: (run) => send({ type: 'runEnd', run }),
   };
-  await runExperiment(config, { out: spec.out, resume: true, events, reportFields });
+  await runExperiment(config, { out: spec.out, resume: true, events, reportFields, epochEval: 1000 });
 }
 
 const exitAfter = (m: WorkerMessage, code: number): void => {
