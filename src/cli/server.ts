@@ -26,7 +26,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
     corsOrigins: values.cors,
   });
   process.stdout.write(`distillery server: listening on ${server.url} (dashboard at ${server.url}/)\n`);
-  if (server.tokenCreated) process.stdout.write(`API token (shown once; also in the data dir, file "token"): ${server.token}\n`);
+  if (server.tokenCreated) {
+    process.stdout.write(`API token (shown once; also in the data dir, file "token"): ${server.token}\n`);
+    process.stdout.write(`open the dashboard with it: ${server.url}/#token=${server.token}\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = () => void server.close().then(resolve);
     process.once('SIGINT', stop);
