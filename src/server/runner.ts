@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobRow, Store } from './store.js';
@@ -86,8 +87,21 @@ export function createRunner(opts: RunnerOptions) {
       out,
       ...(job.teacherId ? { teacherDir: path.join(dataDir, 'teachers', job.teacherId) } : {}),
     };
-    const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    // Concurrent jobs share the cores rather than each starting a thread per core.
+    const threads = process.env.DISTILLERY_THREADS ?? String(Math.max(1, Math.floor(os.availableParallelism() / opts.concurrency)));
+    const child = fork(WORKER, [], {
+      execArgv: ['--import', TSX],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+      env: { ...process.env, DISTILLERY_THREADS: threads },
+    });
     children.set(job.id, child);
+    try {
+      // Training runs at a lower priority, so the API answers promptly while jobs use the rest of the CPU.
+      if (child.pid) os.setPriority(child.pid, Math.min(19, os.getPriority() + 10));
+    } catch {
+      /* not permitted here: run at the same priority */
+    }
     const attempts = job.attempts + 1;
     store.updateJob(job.id, { pid: child.pid ?? null, attempts, startedAt: job.startedAt ?? new Date().toISOString() });
     setState(job, 'running');
