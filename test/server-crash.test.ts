@@ -81,3 +81,19 @@ it('kill -9 of the server mid-training: the restarted server resumes the job fro
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));
 });
+
+it('bad server flags: one line, exit 2', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'server', ...args], { encoding: 'utf8' });
+  for (const [args, msg] of [
+    [['--max-upload-mb=0'], 'distillery: error: --max-upload-mb: expected number > 0, got "0"'],
+    [['--port', 'http'], 'distillery: error: --port: expected integer ≥ 0, got "http"'],
+    [['--concurrency', '0'], 'distillery: error: --concurrency: expected integer ≥ 1, got "0"'],
+    [['--token', 'short'], 'distillery: error: --token: expected at least 8 characters'],
+    [['--prot', '80'], "distillery: error: distillery server: Unknown option '--prot'"],
+  ] as const) {
+    const r = run(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(msg);
+  }
+});
