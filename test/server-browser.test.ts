@@ -15,7 +15,7 @@ let page: Page;
 let mnistDir: string;
 
 beforeAll(async () => {
-  server = await startServer({ port: 0, host: '127.0.0.1', dataDir: tmpDir('distillery-web-'), maxUploadMb: 20, concurrency: 1 });
+  server = await startServer({ port: 0, host: '127.0.0.1', dataDir: tmpDir('distillery-web-'), maxUploadMb: 20, concurrency: 1, workerNice: 0 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page.on('pageerror', (e) => console.error('page error:', e.message));

@@ -13,7 +13,7 @@ afterEach(() => {
 
 /** Starts `distillery server` on a free loopback port; resolves with its URL once it listens. */
 async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir, '--token', TOKEN, '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir, '--token', TOKEN, '--concurrency', '1', '--worker-nice', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -60,7 +60,13 @@ it('kill -9 of the server mid-training: the restarted server resumes the job fro
   expect(alive(workerPid)).toBe(false);
   const teacherMtime = fs.statSync(path.join(dataDir, 'jobs', job.id, 'teacher', 'weights.bin')).mtimeMs;
 
+  // A dataset folder whose row was never written (a crash between the two) is swept on start.
+  const orphan = path.join(dataDir, 'datasets', 'ds_0123456789ab');
+  fs.mkdirSync(orphan);
+  fs.writeFileSync(path.join(orphan, 'train-images-idx3-ubyte'), 'partial');
+
   const second = await startServer(dataDir);
+  expect(fs.existsSync(orphan)).toBe(false);
   call = api(second.url);
   const done = await waitForJob(async () => (await call(`/api/jobs/${job.id}`)).json(), 90_000);
   expect(done).toMatchObject({ state: 'succeeded', attempts: 2 });

@@ -14,7 +14,8 @@ export function testApp(opts: { maxUploadBytes?: number; concurrency?: number } 
   const dataDir = tmpDir('distillery-server-');
   prepareDataDir(dataDir);
   const store = openStore(dataDir);
-  const runner = createRunner({ store, dataDir, concurrency: opts.concurrency ?? 2 });
+  // Workers at the same priority as the tests: on a busy machine niced training would make them slow.
+  const runner = createRunner({ store, dataDir, concurrency: opts.concurrency ?? 2, workerNice: 0 });
   runner.start();
   const app = createApp({ store, runner, dataDir, token: TOKEN, maxUploadBytes: opts.maxUploadBytes ?? 20 << 20 });
   return {

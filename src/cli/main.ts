@@ -12,7 +12,7 @@ Usage:
   distillery bench kd-step [--backend B] [--batch 128] [--hidden 800] [--steps N] [--threads N] [--json]
   distillery bench sgemm [--n 2048] [--json]
       Microbenchmarks of the training step and of the native backend's matrix multiply.
-  distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb 200] [--concurrency 1] [--cors ORIGIN]
+  distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb 200] [--concurrency 1] [--worker-nice 10] [--cors ORIGIN]
       The distillation service: REST API under /api (bearer token; OpenAPI at /api/openapi.json), a job
       runner that resumes interrupted jobs, and the dashboard at /. State lives in DIR (default: distillery-data).
   distillery help | --version

@@ -1,7 +1,7 @@
 import { DistilleryError } from '../errors.js';
 import { intFlag, parse } from './args.js';
 
-/** `distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb N] [--concurrency N] [--cors ORIGIN]` */
+/** `distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb N] [--concurrency N] [--worker-nice 10] [--cors ORIGIN]` */
 export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parse('server', argv, {
     port: { type: 'string' },
@@ -10,6 +10,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     token: { type: 'string' },
     'max-upload-mb': { type: 'string' },
     concurrency: { type: 'string' },
+    'worker-nice': { type: 'string' },
     cors: { type: 'string', multiple: true },
   });
   const mb = values['max-upload-mb'] === undefined ? 200 : Number(values['max-upload-mb']);
@@ -23,6 +24,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     token: values.token,
     maxUploadMb: mb,
     concurrency: intFlag('concurrency', values.concurrency, 1) ?? 1,
+    workerNice: intFlag('worker-nice', values['worker-nice']),
     corsOrigins: values.cors,
   });
   process.stdout.write(`distillery server: listening on ${server.url} (dashboard at ${server.url}/)\n`);

@@ -49,9 +49,16 @@ export function staging(dataDir: string) {
   };
 }
 
-/** The data dir's layout, created on first start; leftovers of interrupted uploads are removed. */
-export function prepareDataDir(dataDir: string): void {
-  for (const sub of ['datasets', 'teachers', 'jobs']) fs.mkdirSync(path.join(dataDir, sub), { recursive: true });
+/**
+ * The data dir's layout, created on first start. Leftovers of interrupted uploads are removed, and so is any
+ * folder whose row never made it into the store (`known(kind, id)` says whether it did).
+ */
+export function prepareDataDir(dataDir: string, known?: (kind: 'datasets' | 'teachers' | 'jobs', id: string) => boolean): void {
+  for (const sub of ['datasets', 'teachers', 'jobs'] as const) {
+    fs.mkdirSync(path.join(dataDir, sub), { recursive: true });
+    if (!known) continue;
+    for (const id of fs.readdirSync(path.join(dataDir, sub))) if (!known(sub, id)) fs.rmSync(path.join(dataDir, sub, id), { recursive: true, force: true });
+  }
   fs.rmSync(path.join(dataDir, 'tmp'), { recursive: true, force: true });
   fs.mkdirSync(path.join(dataDir, 'tmp'));
 }

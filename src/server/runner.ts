@@ -24,6 +24,8 @@ export interface RunnerOptions {
   store: Store;
   dataDir: string;
   concurrency: number;
+  /** How much lower than the server's the workers' CPU priority is (nice increment, default 10; 0 = the same). */
+  workerNice?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -98,7 +100,8 @@ export function createRunner(opts: RunnerOptions) {
     children.set(job.id, child);
     try {
       // Training runs at a lower priority, so the API answers promptly while jobs use the rest of the CPU.
-      if (child.pid) os.setPriority(child.pid, Math.min(19, os.getPriority() + 10));
+      const nice = opts.workerNice ?? 10;
+      if (child.pid && nice) os.setPriority(child.pid, Math.min(19, os.getPriority() + nice));
     } catch {
       /* not permitted here: run at the same priority */
     }

@@ -3,6 +3,7 @@
  * listener. The CLI's `distillery server` and the tests both use it.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createApp } from './app.js';
 import { loadToken } from './auth.js';
@@ -17,6 +18,8 @@ export interface ServerOptions {
   token?: string;
   maxUploadMb: number;
   concurrency: number;
+  /** See RunnerOptions.workerNice. */
+  workerNice?: number;
   corsOrigins?: string[];
 }
 
@@ -34,10 +37,13 @@ export interface RunningServer {
  */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const dataDir = path.resolve(opts.dataDir);
-  prepareDataDir(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
   const { token, created } = loadToken(dataDir, opts.token);
   const store = openStore(dataDir);
-  const runner = createRunner({ store, dataDir, concurrency: opts.concurrency });
+  prepareDataDir(dataDir, (kind, id) =>
+    kind === 'datasets' ? store.getDataset(id) !== undefined : kind === 'teachers' ? store.getTeacher(id) !== undefined : store.getJob(id) !== undefined,
+  );
+  const runner = createRunner({ store, dataDir, concurrency: opts.concurrency, workerNice: opts.workerNice });
   const app = createApp({ store, runner, dataDir, token, maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024), corsOrigins: opts.corsOrigins });
   const server = await new Promise<{ s: ServerType; port: number }>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, (info) => resolve({ s, port: info.port }));

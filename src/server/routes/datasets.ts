@@ -7,6 +7,11 @@ import { isId, newId, staging } from '../files.js';
 import { HttpError, notFound } from '../http.js';
 import { limit, readUploads, type ServerDeps } from './context.js';
 
+/**
+ * Dataset routes, mounted at `/api/datasets`.
+ *
+ * @example app.route('/api/datasets', datasetRoutes(deps))
+ */
 export function datasetRoutes({ store, dataDir, maxUploadBytes }: ServerDeps): Hono {
   const app = new Hono();
   const find = (id: string) => {

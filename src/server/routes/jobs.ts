@@ -25,6 +25,11 @@ function runNames(job: JobRow): string[] {
   return [...(c.teachers ?? []), ...(c.students ?? [])].map((r) => r.name);
 }
 
+/**
+ * Job routes, mounted at `/api/jobs`.
+ *
+ * @example app.route('/api/jobs', jobRoutes(deps))
+ */
 export function jobRoutes({ store, runner, dataDir }: ServerDeps): Hono {
   const app = new Hono();
   const find = (id: string): JobRow => {

@@ -7,6 +7,11 @@ import { HttpError, jsonBody, notFound, validate } from '../http.js';
 import { EndpointSchema, ingestTeacher } from '../teachers.js';
 import { limit, readUploads, type ServerDeps } from './context.js';
 
+/**
+ * Teacher routes, mounted at `/api/teachers`.
+ *
+ * @example app.route('/api/teachers', teacherRoutes(deps))
+ */
 export function teacherRoutes({ store, dataDir, maxUploadBytes }: ServerDeps): Hono {
   const app = new Hono();
   const find = (id: string) => {
