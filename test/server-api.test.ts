@@ -52,6 +52,7 @@ describe('auth and errors', () => {
     await expectError(await req('/api/teachers/tc_0123456789ab'), 404, 'not found');
     const res = await req('/api/jobs', { headers: { Origin: 'http://evil.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('serves the dashboard and vendored bundles without a token, nothing else from disk', async () => {

@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
 import { requireToken } from './auth.js';
 import { errorJson, onError } from './http.js';
 import { openApiDocument } from './openapi.js';
@@ -28,6 +29,7 @@ export function createApp(opts: AppOptions): Hono {
   const app = new Hono();
   app.onError(onError);
   app.notFound((c) => errorJson(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
   if (opts.corsOrigins?.length) app.use('/api/*', cors({ origin: opts.corsOrigins, allowHeaders: ['Authorization', 'Content-Type'] }));
   app.use('/api/*', requireToken(opts.token));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument()));

@@ -95,10 +95,12 @@ export function jobRoutes({ store, runner, dataDir }: ServerDeps): Hono {
         let state = store.getJob(job.id)?.state;
         while (!stream.aborted && state && !FINISHED.includes(state)) {
           if (!pending.length) {
+            let timer: NodeJS.Timeout | undefined;
             await new Promise<void>((r) => {
               wake = r;
-              setTimeout(r, 15_000); // a comment line now and then keeps proxies from closing the stream
+              timer = setTimeout(r, 15_000); // a comment line now and then keeps proxies from closing the stream
             });
+            clearTimeout(timer);
             wake = undefined;
             if (!pending.length && !stream.aborted) await stream.write(': keep-alive\n\n');
           }
