@@ -19,7 +19,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  mnistDir = writeMiniMnist(tmpDir(), { train: 1000, test: 200, gzip: true });
+  mnistDir = writeMiniMnist(tmpDir(), { train: 600, test: 200, gzip: true });
 });
 
 afterAll(async () => {
@@ -34,15 +34,15 @@ it('dashboard: upload a dataset, run a job, watch it finish, compare, download t
   await page.fill('#datasets-name', 'mini-mnist');
   await page.click('#datasets-upload');
   await expect.poll(() => page.textContent('#datasets-message')).toMatch(/^uploaded mini-mnist \(ds_[0-9a-f]{12}\)$/);
-  await expect.poll(() => page.$eval('#dataset', (s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent)).toBe('mini-mnist (1000 train)');
+  await expect.poll(() => page.$eval('#dataset', (s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent)).toBe('mini-mnist (600 train)');
 
   // The server validates the config; its message lands in the form, at the field it names.
   await page.selectOption('#backend', 'cpu');
   await page.fill('#batch-size', '32');
   await page.fill('#teacher-hidden', '64');
-  await page.fill('#teacher-epochs', '4');
+  await page.fill('#teacher-epochs', '3');
   await page.fill('#student-hidden', '16');
-  await page.fill('#student-epochs', '4');
+  await page.fill('#student-epochs', '3');
   await page.fill('#loss-temperature', '-1');
   await page.click('#submit-job');
   await expect.poll(() => page.textContent('#form-error')).toBe('config.students.1.loss.0.temperature: expected number > 0, got -1');
@@ -63,8 +63,8 @@ it('dashboard: upload a dataset, run a job, watch it finish, compare, download t
     const C = (window as unknown as { Chart: { getChart(id: string): { data: { datasets: { label: string; data: unknown[] }[] } } } }).Chart;
     return ['loss-chart', 'accuracy-chart'].map((id) => C.getChart(id)!.data.datasets.map((d) => [d.label, d.data.length]));
   });
-  expect(curves[0]).toEqual([['teacher', 4], ['baseline', 4], ['student', 4]]);
-  expect(curves[1]).toEqual([['teacher', 4], ['baseline', 4], ['student', 4]]);
+  expect(curves[0]).toEqual([['teacher', 3], ['baseline', 3], ['student', 3]]);
+  expect(curves[1]).toEqual([['teacher', 3], ['baseline', 3], ['student', 3]]);
 
   await page.fill('#dark-example', '0');
   await page.click('#dark-show');
