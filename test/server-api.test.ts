@@ -116,6 +116,12 @@ describe('datasets', () => {
     await expectError(await upload('/api/datasets', [{ name: 'x.exe', bytes: Buffer.from('MZ') }]), 400, /files\[0\]\.name: expected MNIST idx files/);
     await expectError(await upload('/api/datasets', []), 400, 'files: expected at least one file');
     await expectError(await req('/api/datasets', { method: 'POST', body: 'x' }), 400, 'expected multipart/form-data');
+    const textField = new FormData();
+    textField.set('files', 'not a file');
+    await expectError(await req('/api/datasets', { method: 'POST', body: textField }), 400, 'body.files.0: expected File, got "not a file"');
+    const extra = form(files);
+    extra.set('owner', 'me');
+    await expectError(await req('/api/datasets', { method: 'POST', body: extra }), 400, 'body.owner: unknown key');
     expect(fs.readdirSync(path.join(t.dataDir, 'datasets')).length).toBe(before);
     expect(fs.readdirSync(path.join(t.dataDir, 'tmp'))).toEqual([]);
   });

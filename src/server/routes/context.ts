@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Upload } from '../datasets.js';
-import { badRequest, errorJson } from '../http.js';
+import { z } from 'zod';
+import { badRequest, errorJson, validate } from '../http.js';
 import type { Runner } from '../runner.js';
 import type { Store } from '../store.js';
 
@@ -18,6 +19,12 @@ export interface ServerDeps {
 export const limit = (max: number): MiddlewareHandler =>
   bodyLimit({ maxSize: max, onError: (c) => errorJson(c, 413, 'TOO_LARGE', `body: expected at most ${max} bytes (--max-upload-mb), got more`) });
 
+/** A multipart upload: one or more `files` and an optional display `name`. */
+export const UploadFormSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  files: z.array(z.instanceof(File)).default([]),
+});
+
 /** The `files` fields of a multipart upload, plus its optional `name` field. */
 export async function readUploads(c: Context): Promise<{ name?: string; files: Upload[] }> {
   if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
@@ -29,15 +36,8 @@ export async function readUploads(c: Context): Promise<{ name?: string; files: U
   } catch {
     throw badRequest('body: unreadable multipart/form-data');
   }
-  const unknown = Object.keys(body).find((k) => k !== 'files' && k !== 'name');
-  if (unknown) throw badRequest(`body.${unknown}: unknown field (expected "files" and optionally "name")`);
-  const raw = body.files === undefined ? [] : Array.isArray(body.files) ? body.files : [body.files];
+  const form = validate(UploadFormSchema, { ...body, ...(body.files !== undefined ? { files: [body.files].flat() } : {}) }, 'body');
   const files: Upload[] = [];
-  for (const [i, f] of raw.entries()) {
-    if (!(f instanceof File)) throw badRequest(`body.files[${i}]: expected a file, got text`);
-    files.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
-  }
-  const name = typeof body.name === 'string' ? body.name.trim() : undefined;
-  if (name !== undefined && (name.length === 0 || name.length > 100)) throw badRequest('body.name: expected 1 to 100 characters');
-  return { name, files };
+  for (const f of form.files) files.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
+  return { name: form.name, files };
 }
