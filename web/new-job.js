@@ -61,13 +61,14 @@ export async function newJobView(view) {
   const [{ datasets }, { teachers }] = await Promise.all([api('/datasets'), api('/teachers')]);
   const dsSelect = h('select', { id: 'dataset', name: 'dataset' });
   const fillDatasets = (list, select) => {
-    dsSelect.replaceChildren(...list.filter((d) => d.kind === 'mnist').map((d) => h('option', { value: d.id }, `${d.name} (${d.info.train.count} train)`)));
+    const mnist = list.filter((d) => d.kind === 'mnist');
+    dsSelect.replaceChildren(...(mnist.length ? mnist.map((d) => h('option', { value: d.id }, `${d.name} (${d.info.train.count} train)`)) : [h('option', { value: '' }, 'upload a dataset above first')]));
     if (select) dsSelect.value = select;
   };
   fillDatasets(datasets);
   const teacherSelect = h('select', { id: 'teacher', name: 'teacher' }, h('option', { value: '' }, 'train a new teacher'),
     teachers.filter((t) => t.kind === 'tfjs').map((t) => h('option', { value: t.id }, `${t.name} (uploaded)`)));
-  const lossParams = h('div', { class: 'row' });
+  const lossParams = h('div', { class: 'contents' });
   const lossSelect = h('select', { id: 'loss', name: 'loss' }, Object.keys(LOSSES).map((n) => h('option', { value: n }, n)));
   const defaults = { temperature: '4', alpha: '0.9', beta: '0.5' };
   const showParams = () => lossParams.replaceChildren(...LOSSES[lossSelect.value].map((p) => field(`loss-${p}`, p, { type: 'number', step: 'any', value: defaults[p] })));

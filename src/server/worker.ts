@@ -46,9 +46,10 @@ function seedTeacher(out: string, name: string, epochs: number, teacherDir: stri
 
 async function run(spec: WorkerSpec): Promise<void> {
   const input = { ...spec.config, data: spec.data };
-  const config = spec.form === 'hinton' ? hintonExperiment(HintonConfigSchema.parse(input)) : ExperimentConfigSchema.parse(input);
-  const reportFields =
-    spec.form === 'hinton' ? { temperature: HintonConfigSchema.parse(input).distilled.temperature, alpha: HintonConfigSchema.parse(input).distilled.alpha } : undefined;
+  const hinton = spec.form === 'hinton' ? HintonConfigSchema.parse(input) : undefined;
+  const config = hinton ? hintonExperiment(hinton) : ExperimentConfigSchema.parse(input);
+  // The same report fields runHinton adds.
+  const reportFields = hinton ? { temperature: hinton.distilled.temperature, alpha: hinton.distilled.alpha } : undefined;
   if (spec.teacherDir) seedTeacher(spec.out, config.teachers[0].name, config.teachers[0].epochs, spec.teacherDir);
   let lastBatch = 0;
   const parent = process.ppid;
