@@ -21,6 +21,9 @@ Usage:
       Asks a teacher behind an OpenAI-compatible API every prompt not yet in the answer store (resumable).
   distillery blackbox CONFIG [--out DIR] [--seed N]
       Trains a student from the stored answers and a gold-label baseline; reports accuracy, agreement, gap closed.
+  distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb 200] [--concurrency 1] [--worker-nice 10] [--cors ORIGIN]
+      The distillation service: REST API under /api (bearer token; OpenAPI at /api/openapi.json), a job
+      runner that resumes interrupted jobs, and the dashboard at /. State lives in DIR (default: distillery-data).
   distillery help | --version
 `;
 
@@ -34,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'serve-teacher': async () => (await import('./serve-teacher.js')).serveTeacherCommand,
   collect: async () => (await import('./collect.js')).collectCommand,
   blackbox: async () => (await import('./blackbox.js')).blackboxCommand,
+  server: async () => (await import('./server.js')).serverCommand,
 };
 
 /** The CLI: returns the exit code; errors print one line (set DISTILLERY_DEBUG=1 for stacks). */

@@ -38,7 +38,8 @@ export interface PipelineEvents {
   log?(line: string): void;
   runStart?(run: string, info: { epochs: number; resumedFrom: number; skipped: boolean }): void;
   batch?(run: string, b: BatchLog): void;
-  epoch?(run: string, e: EpochLog): void;
+  /** May return a promise: training waits for it (the service uses this to flush messages). */
+  epoch?(run: string, e: EpochLog): void | Promise<void>;
   runEnd?(run: string): void;
 }
 
@@ -50,6 +51,8 @@ export interface PipelineOptions {
   threads?: number;
   /** Extra top-level report fields (e.g. the Hinton pipeline's temperature and alpha). */
   reportFields?: Record<string, unknown>;
+  /** After every epoch, the model's accuracy on the first N test examples goes into the epoch log as `testAccuracy` (for live curves). */
+  epochEval?: number;
 }
 
 interface TrainingRecord {
@@ -110,6 +113,7 @@ interface RunContext {
   data: ImageDataset;
   out: string;
   events: PipelineEvents;
+  epochEval?: number;
 }
 
 async function trainModel(
@@ -160,7 +164,14 @@ async function trainModel(
         }
         events.batch?.(run, b);
       },
-      onEpochEnd: (e) => events.epoch?.(run, e),
+      onEpochEnd: (e) => {
+        if (ctx.epochEval) {
+          const test = head(data.test, ctx.epochEval);
+          const { logits, classes } = predictLogits(asTeacher(model), test);
+          e.testAccuracy = classificationMetrics(logits, classes, test.labels).testAccuracy;
+        }
+        return events.epoch?.(run, e);
+      },
     },
   });
   p.teacherCache?.close();
@@ -210,7 +221,7 @@ export async function runExperiment(config: ExperimentConfig, opts: PipelineOpti
   events.log?.(`backend: ${backend.name}${backend.note ? ` (${backend.note})` : ''}`);
   writeJsonAtomic(path.join(opts.out, 'config.json'), config);
   events.log?.(`data: ${data.source}, ${data.train.count} train / ${data.test.count} test examples`);
-  const ctx: RunContext = { config, data, out: opts.out, events };
+  const ctx: RunContext = { config, data, out: opts.out, events, epochEval: opts.epochEval };
 
   // Teachers: trained on the full training set with their own regularization.
   const teachers = new Map<string, tfl.LayersModel>();
