@@ -31,11 +31,15 @@ const labels = tf.tensor1d(Array.from({ length: B }, () => Math.floor(Math.rando
 const step = () => tf.tidy(() => { opt.minimize(() => loss({ studentLogits: model.apply(x, { training: true }) as tf.Tensor2D, teacherLogits: t, labels }), false); });
 for (let i = 0; i < 3; i++) step();
 stats.clear();
+const s0 = (tf.backend() as unknown as { stats?: { hits: number; misses: number } }).stats;
+if (s0) s0.hits = s0.misses = 0;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) step();
 const total = (performance.now() - t0) / steps;
 let kern = 0;
 const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms);
 for (const [, s] of rows) kern += s.ms / steps;
+const pool = (tf.backend() as unknown as { stats?: { hits: number; misses: number } }).stats;
+if (pool) console.log(`buffer pool per step: ${pool.hits / steps} hits, ${pool.misses / steps} misses`);
 console.log(`step ${total.toFixed(2)} ms, kernels ${kern.toFixed(2)} ms, other ${(total - kern).toFixed(2)} ms, tensors ${tf.memory().numTensors}`);
 for (const [name, s] of rows) console.log(`${name.padEnd(24)} ${String(s.n / steps).padStart(4)}x ${(s.ms / steps).toFixed(3).padStart(9)} ms`);
