@@ -48,7 +48,8 @@ void reduce_inner1(int op, const float* x, float* y, int64_t outer, int64_t red)
 
 // Reduces over a middle axis with a contiguous inner run: rows accumulate into a vector of `inner`.
 void reduce_strided(int op, const float* x, float* y, int64_t outer, int64_t red, int64_t inner) {
-  parallel_for(outer * inner, kGrain, [&](int64_t b, int64_t e) {
+  // Each output element costs `red` reads: split by that work (a bias gradient is one row of outputs).
+  parallel_for(outer * inner, std::max<int64_t>(16, kGrain / red), [&](int64_t b, int64_t e) {
     std::vector<double> acc;
     for (int64_t o = b / inner; o * inner < e; o++) {
       int64_t j0 = std::max(b, o * inner) - o * inner, j1 = std::min(e, (o + 1) * inner) - o * inner;

@@ -60,7 +60,9 @@ export function patchAdam(): void {
         const m = self.accumulatedFirstMoment[i].variable;
         const v = self.accumulatedSecondMoment[i].variable;
         const bufs = [value, m, v, gradient].map((t) => backend.f32(t));
-        const inPlace = bufs.every((b) => b && b.length === bufs[0]!.length) && [value, m, v].every((t) => sole(backend, t));
+        // The kernel takes its four arrays as non-overlapping (restrict): distinct ArrayBuffers guarantee that.
+        const inPlace = bufs.every((b) => b && b.length === bufs[0]!.length) && new Set(bufs.map((b) => b!.buffer)).size === 4 &&
+          [value, m, v].every((t) => sole(backend, t));
         if (inPlace) {
           backend.addon.adam(bufs[0]!, bufs[1]!, bufs[2]!, bufs[3]!, ...k);
           return;

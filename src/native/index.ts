@@ -9,12 +9,13 @@ import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { shapeKernels } from './kernels/shape.js';
 
 export { loadAddon } from './addon.js';
 export { NativeBackend } from './backend.js';
 
 /** Every kernel the native backend overrides; the rest are the cpu backend's own. */
-export const nativeKernels: readonly KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reduceKernels, ...convKernels];
+export const nativeKernels: readonly KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reduceKernels, ...convKernels, ...shapeKernels];
 
 let kernelsRegistered = false;
 

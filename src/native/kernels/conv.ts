@@ -29,7 +29,7 @@ function conv2D(args: KernelArgs): TensorInfo | TensorInfo[] {
     attrs!.strides as [number, number], attrs!.dilations as [number, number], attrs!.pad as Pad,
     attrs!.dimRoundingMode as Rounding, false, 'channelsLast',
   );
-  const out = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels); // [B, oH, oW, oC]
+  const out = backend.alloc(info.batchSize * info.outHeight * info.outWidth * info.outChannels); // [B, oH, oW, oC]
   if (out.length > 0) backend.addon.conv(0, xv, wv, out, pack(info));
   return backend.out(info.outShape.slice(), out);
 }
@@ -46,7 +46,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo | TensorInfo[] {
     inputShape, filter.shape as [number, number, number, number], attrs!.strides as [number, number], 1,
     attrs!.pad as Pad, attrs!.dimRoundingMode as Rounding, false, 'channelsLast',
   );
-  const dx = new Float32Array(inputShape.reduce((p, q) => p * q, 1)); // [B, H, W, C]
+  const dx = backend.alloc(inputShape.reduce((p, q) => p * q, 1)); // [B, H, W, C]
   if (dx.length > 0) backend.addon.conv(1, dyv, wv, dx, pack(info));
   return backend.out(inputShape.slice(), dx);
 }
@@ -63,7 +63,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo | TensorInfo[] {
     x.shape as [number, number, number, number], filterShape, attrs!.strides as [number, number], 1,
     attrs!.pad as Pad, attrs!.dimRoundingMode as Rounding, false, 'channelsLast',
   );
-  const dw = new Float32Array(filterShape.reduce((p, q) => p * q, 1)); // [kH, kW, inC, outC]
+  const dw = backend.alloc(filterShape.reduce((p, q) => p * q, 1)); // [kH, kW, inC, outC]
   if (dw.length > 0) backend.addon.conv(2, xv, dyv, dw, pack(info));
   return backend.out(filterShape.slice(), dw);
 }

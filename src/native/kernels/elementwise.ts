@@ -58,10 +58,11 @@ function binaryKernel(name: keyof typeof BINARY): KernelFunc {
     const bv = backend.f32(b);
     if (!av || !bv) return fallback(name, args);
     const outShape = broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(util.sizeFromShape(outShape)); // [...outShape]
-    if (out.length === 0) return backend.out(outShape, out);
+    const size = util.sizeFromShape(outShape);
+    if (size === 0) return backend.out(outShape, new Float32Array(0));
     const rank = collapseBroadcast(a.shape, b.shape, outShape);
     if (rank < 0) return fallback(name, args);
+    const out = backend.alloc(size); // [...outShape]
     backend.addon.binary(op, av, bv, out, rank, dims);
     return backend.out(outShape, out);
   };
@@ -76,7 +77,7 @@ function unaryKernel(name: keyof typeof UNARY): KernelFunc {
     const xv = backend.f32(x);
     if (!xv) return fallback(name, args);
     const alpha = name === 'Step' || name === 'LeakyRelu' ? Number(args.attrs?.alpha ?? 0) : 0;
-    const out = new Float32Array(xv.length); // same shape as x
+    const out = backend.alloc(xv.length); // same shape as x
     backend.addon.unary(op, xv, out, alpha);
     return backend.out(x.shape.slice(), out);
   };

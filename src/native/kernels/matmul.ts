@@ -36,7 +36,7 @@ function gemm(
   backend: NativeBackend, av: Float32Array, bv: Float32Array, p: MatMulPlan, ta: boolean, tb: boolean,
   bias: Float32Array | null, act: number, alpha: number,
 ): TensorInfo {
-  const out = new Float32Array(p.batch * p.m * p.n); // [batch, M, N]
+  const out = backend.alloc(p.batch * p.m * p.n); // [batch, M, N]
   if (out.length > 0) {
     backend.addon.gemm(ta, tb, p.m, p.n, p.k, av, bv, out, p.batch, p.batchA, p.batchB, bias, act, alpha);
   }

@@ -7,7 +7,7 @@ const dims = new Int32Array(16);
 
 /** y = transpose(x, perm) into a new buffer. */
 export function transposeValues(backend: NativeBackend, xv: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
-  const out = new Float32Array(xv.length); // [shape[perm[0]], ...]
+  const out = backend.alloc(xv.length); // [shape[perm[0]], ...]
   const r = shape.length;
   if (out.length === 0) return out;
   if (r <= 1 || perm.every((p, i) => p === i)) {
@@ -68,7 +68,7 @@ function reduceKernel(name: keyof typeof REDUCE): KernelFunc {
     const red = util.sizeFromShape(reduceShape);
     if (red === 0) return fallback(name, args);
     const shape = args.attrs!.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-    const out = new Float32Array(util.sizeFromShape(outShape)); // [...outShape]
+    const out = backend.alloc(util.sizeFromShape(outShape)); // [...outShape]
     const split = contiguousSplit(x.shape, axes);
     if (split) {
       backend.addon.reduce(op, xv, out, split[0], split[1], split[2]);
@@ -77,6 +77,7 @@ function reduceKernel(name: keyof typeof REDUCE): KernelFunc {
       const perm = backend_util.getAxesPermutation(axes, x.shape.length)!;
       const t = transposeValues(backend, xv, x.shape, perm);
       backend.addon.reduce(op, t, out, out.length, red, 1);
+      backend.release(t);
     }
     return backend.out(shape, out);
   };
@@ -91,7 +92,7 @@ function softmaxKernel(args: KernelArgs): TensorInfo | TensorInfo[] {
   const dim = Number(args.attrs!.dim);
   if (!xv || (dim !== -1 && dim !== r - 1)) return fallback('Softmax', args);
   const n = r === 0 ? 1 : logits.shape[r - 1];
-  const out = new Float32Array(xv.length); // same shape as logits
+  const out = backend.alloc(xv.length); // same shape as logits
   if (n > 0) backend.addon.softmax(xv, out, xv.length / n, n, false);
   return backend.out(logits.shape.slice(), out);
 }
