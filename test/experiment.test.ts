@@ -75,7 +75,7 @@ describe('experiments (distillery run with teachers/students)', () => {
     const out = path.join(tmpDir(), 'o');
     const r = cli(['run', f, '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`distillery: error: ${f}: config.students.1.loss.0.name: expected one of ce|kd|hinton|reverseKl|jsd|tvd|mseLogits|dkd, got "kld"`);
+    expect(r.stderr.trim()).toBe(`distillery: error: ${f}: config.students.1.loss.0.name: expected one of ce|kd|hinton|reverseKl|jsd|tvd|mseLogits|hiddenCosine|hintMse|dkd, got "kld"`);
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -88,6 +88,37 @@ describe('experiments (distillery run with teachers/students)', () => {
     ref.students[1].teacher = 'member-z';
     const g = writeYaml(ref);
     expect(cli(['run', g]).stderr.trim()).toBe(`distillery: error: ${g}: config.students.1.teacher: expected one of member-a|member-b|ensemble, got "member-z"`);
+  });
+
+  it('feature losses from a config: hidden-state cosine and hints between equal-width hidden layers', () => {
+    const cfg = {
+      task: 'mnist',
+      data,
+      backend: 'cpu',
+      teachers: [{ name: 'teacher', hidden: [24, 16], epochs: 1, batchSize: 64 }],
+      students: [
+        {
+          name: 'student',
+          hidden: [16],
+          epochs: 1,
+          batchSize: 64,
+          loss: [{ name: 'kd', temperature: 4 }, { name: 'hiddenCosine', studentFeature: 'hidden-1', teacherFeature: 'hidden-2', weight: 0.5 }, { name: 'hintMse', studentFeature: 'hidden-1', teacherFeature: 'hidden-2', weight: 0.1 }],
+        },
+      ],
+    };
+    const out = path.join(tmpDir(), 'out');
+    const r = cli(['run', writeYaml(cfg), '--out', out]);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).runs.student.testErrors).toBeLessThan(300);
+    // Unequal widths: the hint needs a regressor, and the message shows both shapes.
+    cfg.students[0].loss = [{ name: 'hintMse', studentFeature: 'hidden-1', teacherFeature: 'hidden-1', weight: 1 }];
+    const f = writeYaml(cfg);
+    const bad = cli(['run', f, '--out', path.join(tmpDir(), 'o')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      `distillery: error: ${f}: config.students.0.loss.0.studentFeature: expected the width of teacher "teacher" hidden-1 (24 units), got 16 units in hidden-1 (a hint between different widths needs a regressor: hintRegressor in the library)`,
+    );
   });
 
   it('the recipe examples are valid experiment configs', () => {

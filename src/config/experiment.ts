@@ -8,6 +8,8 @@ export const LinearScheduleSchema = z.strictObject({ from: z.number(), to: z.num
 const scheduled = (n: z.ZodNumber) => z.union([n, LinearScheduleSchema.refine((v) => n.safeParse(v.from).success && n.safeParse(v.to).success, 'schedule ends out of range')]);
 const temperature = scheduled(z.number().gt(0));
 const weight = scheduled(z.number().min(0)).default(1);
+/** An MLP activation compared by feature losses: `hidden-1` is the first hidden layer's output. */
+const featureName = z.string().regex(/^hidden-[1-9]\d*$/, 'expected hidden-1, hidden-2, …');
 
 /** One term of a student's loss: a registry name, its options, and a weight in the sum. */
 export const LossTermSchema = z.discriminatedUnion('name', [
@@ -18,6 +20,8 @@ export const LossTermSchema = z.discriminatedUnion('name', [
   z.strictObject({ name: z.literal('jsd'), weight, temperature: temperature.default(1), beta: z.number().min(0).max(1) }),
   z.strictObject({ name: z.literal('tvd'), weight, temperature: temperature.default(1) }),
   z.strictObject({ name: z.literal('mseLogits'), weight }),
+  z.strictObject({ name: z.literal('hiddenCosine'), weight, studentFeature: featureName, teacherFeature: featureName.optional() }),
+  z.strictObject({ name: z.literal('hintMse'), weight, studentFeature: featureName, teacherFeature: featureName.optional() }),
   z.strictObject({
     name: z.literal('dkd'),
     weight,
@@ -91,6 +95,28 @@ export const ExperimentConfigSchema = z
       if (s.teacher !== undefined && !teacherNames.has(s.teacher)) {
         ctx.addIssue({ code: 'custom', path: ['students', i, 'teacher'], message: `expected one of ${[...teacherNames].join('|')}, got "${s.teacher}"` });
       }
+    });
+    // Feature losses compare activations of equal width between the student and one trained teacher.
+    c.students.forEach((s, i) => {
+      s.loss.forEach((t, j) => {
+        if (!('studentFeature' in t)) return;
+        const at = ['students', i, 'loss', j];
+        const teacherName = s.teacher ?? (c.teachers.length > 1 ? 'ensemble' : c.teachers[0].name);
+        const teacher = c.teachers.find((x) => x.name === teacherName);
+        if (!teacher) {
+          ctx.addIssue({ code: 'custom', path: [...at, 'name'], message: `${t.name} needs one trained teacher's activations, got teacher "${teacherName}"` });
+          return;
+        }
+        const width = (hidden: number[], f: string) => hidden[Number(f.slice('hidden-'.length)) - 1];
+        const tf = t.teacherFeature ?? t.studentFeature;
+        const ws = width(s.hidden, t.studentFeature);
+        const wt = width(teacher.hidden, tf);
+        if (ws === undefined) ctx.addIssue({ code: 'custom', path: [...at, 'studentFeature'], message: `expected hidden-1 … hidden-${s.hidden.length}, got "${t.studentFeature}"` });
+        else if (wt === undefined) ctx.addIssue({ code: 'custom', path: [...at, 'teacherFeature'], message: `expected hidden-1 … hidden-${teacher.hidden.length} of teacher "${teacher.name}", got "${tf}"` });
+        else if (ws !== wt) {
+          ctx.addIssue({ code: 'custom', path: [...at, 'studentFeature'], message: `expected the width of teacher "${teacher.name}" ${tf} (${wt} units), got ${ws} units in ${t.studentFeature} (a hint between different widths needs a regressor: hintRegressor in the library)` });
+        }
+      });
     });
     if (c.ensemble?.weights && c.ensemble.weights.length !== c.teachers.length) {
       ctx.addIssue({ code: 'custom', path: ['ensemble', 'weights'], message: `expected ${c.teachers.length} weights (one per teacher)` });

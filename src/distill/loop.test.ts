@@ -7,6 +7,9 @@ import { head, loadMnist, type Split } from '../data/mnist.js';
 import { selectBackend } from '../engine/backend.js';
 import { Rng, setSeed } from '../engine/seed.js';
 import { hinton } from '../losses/hinton.js';
+import { hiddenCosine } from '../losses/cosine.js';
+import { weightedSum } from '../losses/weighted-sum.js';
+import { featureModel } from '../models/features.js';
 import { buildMlp } from '../models/mlp.js';
 import { distill } from './loop.js';
 
@@ -84,5 +87,30 @@ describe('distill loop', () => {
     await expect(distill({ student, data: train, loss: hinton({ temperature: 1, alpha: 0 }), epochs: 1, batchSize: 8 })).rejects.toThrow(
       'student input: expected [-1, 784] for 784-feature data, got [-1, 100]',
     );
+  });
+
+  it('feature losses see named activations: hidden-state cosine pulls the student hidden layer towards the teacher', async () => {
+    setSeed(4);
+    const teacher = buildMlp({ inputSize: 784, hidden: [16], classes: 10 });
+    const student = buildMlp({ inputSize: 784, hidden: [16], classes: 10 });
+    const x = tf.tensor2d(train.images.subarray(0, 784 * 64), [64, 784]);
+    const cosineGap = () =>
+      tf.tidy(() => {
+        const [, hs] = featureModel(student, ['hidden-1']).predict(x) as tf.Tensor[];
+        const [, ht] = featureModel(teacher, ['hidden-1']).predict(x) as tf.Tensor[];
+        return hiddenCosine(hs, ht).dataSync()[0];
+      });
+    const before = cosineGap();
+    const loss = weightedSum([
+      { loss: hinton({ temperature: 4, alpha: 1 }), weight: 1 },
+      { loss: (i) => hiddenCosine(i.studentFeatures!['hidden-1'], i.teacherFeatures!['hidden-1']), weight: 1 },
+    ]);
+    await distill({ teacher, student, data: train, loss, epochs: 4, batchSize: 32, studentFeatures: ['hidden-1'], teacherFeatures: ['hidden-1'] });
+    const after = cosineGap();
+    expect(after).toBeLessThan(before / 2);
+    await expect(
+      distill({ teacher: (z: tf.Tensor2D) => z as tf.Tensor2D, student, data: train, loss, epochs: 1, batchSize: 32, teacherFeatures: ['hidden-1'] }),
+    ).rejects.toThrow('teacher features: expected a TF.js layers-model teacher, got another kind of teacher (an ensemble or a function)');
+    expect(() => featureModel(student, ['hidden-3'], 'student')).toThrow('student features: unknown activation "hidden-3", expected one of hidden-1');
   });
 });

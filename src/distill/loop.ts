@@ -15,6 +15,7 @@ import type { Split } from '../data/mnist.js';
 import { rng as globalRng, type Rng } from '../engine/seed.js';
 import { DistilleryError, fmtShape } from '../errors.js';
 import type { LossFn } from '../losses/types.js';
+import { featureModel } from '../models/features.js';
 import type { TeacherCache } from '../teachers/cache.js';
 import { asTeacher, teacherLogitsFor, type TeacherLike } from '../teachers/teacher.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -56,6 +57,10 @@ export interface DistillOptions {
   callbacks?: DistillCallbacks;
   /** Soft targets from an offline cache (see buildTeacherCache) instead of running the teacher. */
   teacherCache?: TeacherCache;
+  /** Student activations the loss compares (`hidden-1` …), passed to it as `studentFeatures`. */
+  studentFeatures?: string[];
+  /** Teacher activations the loss compares, passed as `teacherFeatures`; the teacher must be a layers model. */
+  teacherFeatures?: string[];
   /** Folder for per-epoch checkpoints; when it holds one, training resumes from it. */
   checkpointDir?: string;
 }
@@ -87,6 +92,19 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
   const inShape = student.inputs[0].shape;
   if (inShape.length !== 2 || inShape[1] !== D) {
     throw new DistilleryError('SHAPE', `student input: expected ${fmtShape([-1, D])} for ${D}-feature data, got ${fmtShape(inShape.map((d) => d ?? -1))}`);
+  }
+
+  // Feature losses see named activations: models sharing the student's (and teacher's) layers output them.
+  const sNames = opts.studentFeatures ?? [];
+  const tNames = opts.teacherFeatures ?? [];
+  const studentWithFeatures = sNames.length ? featureModel(student, sNames, 'student') : undefined;
+  let teacherWithFeatures: tfl.LayersModel | undefined;
+  if (tNames.length) {
+    const t = opts.teacher;
+    if (!t || typeof t !== 'object' || !('layers' in t)) {
+      throw new DistilleryError('USAGE', 'teacher features: expected a TF.js layers-model teacher, got ' + (t ? 'another kind of teacher (an ensemble or a function)' : 'none'));
+    }
+    teacherWithFeatures = featureModel(t, tNames, 'teacher');
   }
 
   // 1. Soft targets: from an offline cache, or computed once when the transfer set is not augmented.
@@ -137,9 +155,25 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
         } else if (teacher) {
           teacherLogits = teacher.logits(x); // [B, C]
         }
+        let teacherFeatures: Record<string, tf.Tensor> | undefined;
+        if (teacherWithFeatures) {
+          const [, ...acts] = teacherWithFeatures.predict(x) as tf.Tensor[];
+          teacherFeatures = Object.fromEntries(tNames.map((n, i) => [n, acts[i]])); // each [B, H]
+        }
         return optimizer.minimize(
-          // epoch (1-based) lets scheduled loss weights and temperatures change from epoch to epoch.
-          () => loss({ studentLogits: student.apply(x, { training: true }) as tf.Tensor2D, teacherLogits, labels, epoch }),
+          () => {
+            let studentLogits: tf.Tensor2D;
+            let studentFeatures: Record<string, tf.Tensor> | undefined;
+            if (studentWithFeatures) {
+              const [z, ...acts] = studentWithFeatures.apply(x, { training: true }) as tf.Tensor[];
+              studentLogits = z as tf.Tensor2D; // [B, C]
+              studentFeatures = Object.fromEntries(sNames.map((n, i) => [n, acts[i]])); // each [B, H]
+            } else {
+              studentLogits = student.apply(x, { training: true }) as tf.Tensor2D; // [B, C]
+            }
+            // epoch (1-based) lets scheduled loss weights and temperatures change from epoch to epoch.
+            return loss({ studentLogits, teacherLogits, labels, epoch, studentFeatures, teacherFeatures });
+          },
           true,
           vars,
         )!;

@@ -98,6 +98,16 @@ export function lossFromTerms(terms: LossTerm[]): LossFn {
   return fns.length === 1 && fns[0].weight === 1 ? fns[0].loss : weightedSum(fns);
 }
 
+/** The activations a student's feature-loss terms compare, on each side. */
+function featureNames(terms: LossTerm[]): { studentFeatures?: string[]; teacherFeatures?: string[] } {
+  const feats = terms.filter((t): t is Extract<LossTerm, { studentFeature: string }> => 'studentFeature' in t);
+  if (feats.length === 0) return {};
+  return {
+    studentFeatures: [...new Set(feats.map((t) => t.studentFeature))],
+    teacherFeatures: [...new Set(feats.map((t) => t.teacherFeature ?? t.studentFeature))],
+  };
+}
+
 const needsTeacher = (s: StudentSpec): boolean => s.loss.some((t) => t.name !== 'ce' && t.weight !== 0 && !(t.name === 'hinton' && t.alpha === 0));
 
 function transferSet(train: Split, s: StudentSpec, classes: number, rng: Rng): Split {
@@ -120,7 +130,14 @@ async function trainModel(
   ctx: RunContext,
   spec: TeacherSpec | StudentSpec,
   index: number,
-  plan: (rng: Rng) => { data: Split; loss: LossFn; teacher?: Teacher; teacherCache?: TeacherCache },
+  plan: (rng: Rng) => {
+    data: Split;
+    loss: LossFn;
+    teacher?: Teacher | tfl.LayersModel;
+    teacherCache?: TeacherCache;
+    studentFeatures?: string[];
+    teacherFeatures?: string[];
+  },
 ): Promise<tfl.LayersModel> {
   const { config, data, out, events } = ctx;
   const run = spec.name;
@@ -148,6 +165,8 @@ async function trainModel(
     student: model,
     teacher: p.teacher,
     teacherCache: p.teacherCache,
+    studentFeatures: p.studentFeatures,
+    teacherFeatures: p.teacherFeatures,
     data: p.data,
     loss: p.loss,
     optimizer: makeOptimizer(spec.optimizer),
@@ -234,14 +253,14 @@ export async function runExperiment(config: ExperimentConfig, opts: PipelineOpti
     config.teachers.length > 1
       ? ensembleTeacher([...teachers.values()], { combine: config.ensemble?.combine ?? 'mean-probs', weights: config.ensemble?.weights })
       : undefined;
-  const teacherFor = (s: StudentSpec): { teacher: Teacher; id: string } => {
+  const teacherFor = (s: StudentSpec): { teacher: Teacher | tfl.LayersModel; id: string } => {
     const name = s.teacher ?? (ensemble ? 'ensemble' : config.teachers[0].name);
     if (name === 'ensemble') {
       const id = JSON.stringify({ ensemble: config.ensemble ?? null, members: [...teachers.values()].map(hashModel) });
       return { teacher: ensemble!, id };
     }
     const m = teachers.get(name)!;
-    return { teacher: asTeacher(m), id: hashModel(m) };
+    return { teacher: m, id: hashModel(m) };
   };
 
   // Students: each on its transfer set and loss; soft targets from memory or from the offline cache.
@@ -252,17 +271,18 @@ export async function runExperiment(config: ExperimentConfig, opts: PipelineOpti
       const loss = lossFromTerms(spec.loss);
       if (!needsTeacher(spec)) return { data: transfer, loss };
       const { teacher, id } = teacherFor(spec);
-      if (!spec.cache) return { data: transfer, loss, teacher };
+      const features = featureNames(spec.loss);
+      if (!spec.cache) return { data: transfer, loss, teacher, ...features };
       const { cache, computed } = buildTeacherCache({
         dir: path.join(opts.out, 'cache'),
-        teacher,
+        teacher: asTeacher(teacher),
         teacherId: id,
         split: transfer,
         store: spec.cache.format === 'topk' ? { format: 'topk', k: spec.cache.k } : { format: 'dense' },
         onWarning: (m) => events.log?.(`warning: ${m}`),
       });
       events.log?.(`${spec.name}: soft targets ${computed ? 'computed into' : 'read from'} ${cache.file}`);
-      return { data: transfer, loss, teacher, teacherCache: cache };
+      return { data: transfer, loss, teacher, teacherCache: cache, ...features };
     });
     students.set(spec.name, model);
   }
