@@ -149,16 +149,17 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
         const labels = tf.tensor1d(batch.y, 'int32'); // [B]
         // 2. The teacher's logits are constants here: computed outside the gradient tape.
         let teacherLogits: tf.Tensor2D | undefined;
+        let teacherFeatures: Record<string, tf.Tensor> | undefined;
         if (softTargets) {
           const { z, classes } = softTargets(batch.index);
           teacherLogits = tf.tensor2d(z, [batch.size, classes]); // [B, C]
-        } else if (teacher) {
-          teacherLogits = teacher.logits(x); // [B, C]
         }
-        let teacherFeatures: Record<string, tf.Tensor> | undefined;
         if (teacherWithFeatures) {
-          const [, ...acts] = teacherWithFeatures.predict(x) as tf.Tensor[];
+          const [z, ...acts] = teacherWithFeatures.predict(x) as tf.Tensor[];
+          teacherLogits ??= z as tf.Tensor2D; // [B, C]
           teacherFeatures = Object.fromEntries(tNames.map((n, i) => [n, acts[i]])); // each [B, H]
+        } else if (teacher && !teacherLogits) {
+          teacherLogits = teacher.logits(x); // [B, C]
         }
         return optimizer.minimize(
           () => {
