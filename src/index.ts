@@ -45,3 +45,7 @@ export { BlackboxConfigSchema, type BlackboxConfig, type BlackboxConfigInput } f
 export { runBlackbox, blackboxMarkdown, type BlackboxReport } from './blackbox/label-distill.js';
 export { startTeacherServer, teacherHandler, type RunningServer } from './blackbox/serve.js';
 export { loadServedModel, type ServedModel } from './blackbox/served-models.js';
+export { readLlamaCheckpoint, parseLlamaHeader, llamaCheckpointBytes, type LlamaConfig, type LlamaWeights, type LlamaCheckpoint } from './models/llama/checkpoint.js';
+export { readLlamaTokenizer, encode as encodeLlama, decode as decodeLlama, pieceBytes, BOS as LLAMA_BOS, EOS as LLAMA_EOS, type LlamaTokenizer } from './models/llama/tokenizer.js';
+export { llamaFromCheckpoint, llamaForward, llamaStep, emptyKvCache, disposeKvCache, disposeLlama, type LlamaModel, type KvCache } from './models/llama/model.js';
+export { generate, sampleToken, type GenerateOptions, type Generation } from './models/llama/generate.js';

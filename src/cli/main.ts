@@ -24,6 +24,9 @@ Usage:
   distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb 200] [--concurrency 1] [--worker-nice 10] [--cors ORIGIN]
       The distillation service: REST API under /api (bearer token; OpenAPI at /api/openapi.json), a job
       runner that resumes interrupted jobs, and the dashboard at /. State lives in DIR (default: distillery-data).
+  distillery generate [--model PATH] [--tokenizer PATH] [--prompt TEXT] [--max-tokens 256] [--greedy]
+      [--temperature 1] [--top-p 0.9] [--seed N] [--backend B]
+      Text from a llama2.c checkpoint (default: models/stories260K), streamed to stdout.
   distillery help | --version
 `;
 
@@ -38,6 +41,7 @@ const commands: Record<string, () => Promise<Command>> = {
   collect: async () => (await import('./collect.js')).collectCommand,
   blackbox: async () => (await import('./blackbox.js')).blackboxCommand,
   server: async () => (await import('./server.js')).serverCommand,
+  generate: async () => (await import('./generate.js')).generateCommand,
 };
 
 /** The CLI: returns the exit code; errors print one line (set DISTILLERY_DEBUG=1 for stacks). */

@@ -1,0 +1,201 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DistilleryError } from '../../errors.js';
+import type { LlamaCheckpoint, LlamaConfig } from './checkpoint.js';
+
+interface LlamaLayer {
+  rmsAtt: tf.Tensor1D; // [D]
+  wq: tf.Tensor2D; // [D, D]
+  wk: tf.Tensor2D; // [KV, D]
+  wv: tf.Tensor2D; // [KV, D]
+  wo: tf.Tensor2D; // [D, D]
+  rmsFfn: tf.Tensor1D; // [D]
+  w1: tf.Tensor2D; // [F, D]
+  w2: tf.Tensor2D; // [D, F]
+  w3: tf.Tensor2D; // [F, D]
+}
+
+/** A Llama-2 model's weights as tensors (matrices [out, in], as llama2.c stores them). */
+export interface LlamaModel {
+  config: LlamaConfig;
+  tokenEmbedding: tf.Tensor2D; // [V, D]
+  layers: LlamaLayer[];
+  rmsFinal: tf.Tensor1D; // [D]
+  classifier: tf.Tensor2D; // [V, D]
+}
+
+/** Keys and values of the positions seen so far, per layer: [S, KV] each. */
+export interface KvCache {
+  k: tf.Tensor2D[];
+  v: tf.Tensor2D[];
+  /** Number of positions cached. */
+  length: number;
+}
+
+const EPS = 1e-5;
+
+/**
+ * Moves a checkpoint's weights into tensors on the current backend. Dispose with `disposeLlama`.
+ *
+ * @example
+ * const model = llamaFromCheckpoint(readLlamaCheckpoint('models/stories260K/stories260K.bin'));
+ * const logits = llamaForward(model, [1, 403]); // [2, 512]
+ */
+export function llamaFromCheckpoint({ config: c, weights: w }: LlamaCheckpoint): LlamaModel {
+  const kv = (c.dim * c.nKvHeads) / c.nHeads;
+  const D = c.dim;
+  const F = c.hiddenDim;
+  const slice = (a: Float32Array, l: number, rows: number, cols: number) => tf.tensor2d(a.subarray(l * rows * cols, (l + 1) * rows * cols), [rows, cols]);
+  const vec = (a: Float32Array, l: number) => tf.tensor1d(a.subarray(l * D, (l + 1) * D));
+  const layers = Array.from({ length: c.nLayers }, (_, l) => ({
+    rmsAtt: vec(w.rmsAtt, l),
+    wq: slice(w.wq, l, D, D),
+    wk: slice(w.wk, l, kv, D),
+    wv: slice(w.wv, l, kv, D),
+    wo: slice(w.wo, l, D, D),
+    rmsFfn: vec(w.rmsFfn, l),
+    w1: slice(w.w1, l, F, D),
+    w2: slice(w.w2, l, D, F),
+    w3: slice(w.w3, l, F, D),
+  }));
+  const tokenEmbedding = tf.tensor2d(w.tokenEmbedding, [c.vocabSize, D]);
+  const classifier = w.classifier === w.tokenEmbedding ? tokenEmbedding : tf.tensor2d(w.classifier, [c.vocabSize, D]);
+  return { config: c, tokenEmbedding, layers, rmsFinal: tf.tensor1d(w.rmsFinal), classifier };
+}
+
+/** Frees every tensor of the model. */
+export function disposeLlama(model: LlamaModel): void {
+  for (const layer of model.layers) tf.dispose(Object.values(layer));
+  tf.dispose([model.tokenEmbedding, model.rmsFinal]);
+  if (model.classifier !== model.tokenEmbedding) model.classifier.dispose();
+}
+
+/** An empty cache for `llamaStep`/`llamaForward`. */
+export function emptyKvCache(model: LlamaModel): KvCache {
+  const kv = (model.config.dim * model.config.nKvHeads) / model.config.nHeads;
+  const empty = () => tf.zeros([0, kv]) as tf.Tensor2D;
+  return { k: model.layers.map(empty), v: model.layers.map(empty), length: 0 };
+}
+
+/** Frees a cache's tensors. */
+export function disposeKvCache(cache: KvCache): void {
+  tf.dispose([...cache.k, ...cache.v]);
+}
+
+/** x / sqrt(mean(x²) + eps) * weight, over the last axis. */
+function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D): tf.Tensor2D {
+  const ms = tf.mean(tf.square(x), -1, true); // [T, 1]
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, EPS))), weight);
+}
+
+/** x @ wᵀ for a weight stored [out, in]. */
+const linear = (x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D => tf.matMul(x, w, false, true);
+
+/** cos and sin of position·θᵢ for positions start..start+T-1, each repeated for the pair it rotates: [T, 1, Hs]. */
+function ropeTables(start: number, T: number, headSize: number): [tf.Tensor3D, tf.Tensor3D] {
+  const cos = new Float32Array(T * headSize);
+  const sin = new Float32Array(T * headSize);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < headSize; i += 2) {
+      const angle = (start + t) / Math.pow(10000, i / headSize);
+      cos[t * headSize + i] = cos[t * headSize + i + 1] = Math.cos(angle);
+      sin[t * headSize + i] = sin[t * headSize + i + 1] = Math.sin(angle);
+    }
+  }
+  return [tf.tensor3d(cos, [T, 1, headSize]), tf.tensor3d(sin, [T, 1, headSize])];
+}
+
+/** Rotates adjacent pairs (x₀, x₁) of the last axis by the angles in the tables, as llama2.c does. */
+function rope(x: tf.Tensor3D, cos: tf.Tensor3D, sin: tf.Tensor3D): tf.Tensor3D {
+  const [T, H, Hs] = x.shape;
+  const [even, odd] = tf.unstack(tf.reshape(x, [T, H, Hs / 2, 2]), 3); // [T, H, Hs/2] each
+  const rotated = tf.reshape(tf.stack([tf.neg(odd), even], 3), [T, H, Hs]); // (-x₁, x₀)
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+}
+
+/** Repeats each of the KVH heads H/KVH times in a row, so query head h reads kv head floor(h / (H/KVH)). */
+function repeatKv(x: tf.Tensor3D, groups: number): tf.Tensor3D {
+  if (groups === 1) return x;
+  const [S, KVH, Hs] = x.shape;
+  return tf.reshape(tf.tile(tf.reshape(x, [S, KVH, 1, Hs]), [1, 1, groups, 1]), [S, KVH * groups, Hs]);
+}
+
+/** Additive causal mask: query t (at position start+t) sees keys 0..start+t. [T, S] */
+function causalMask(start: number, T: number, S: number): tf.Tensor2D {
+  const m = new Float32Array(T * S);
+  for (let t = 0; t < T; t++) for (let s = start + t + 1; s < S; s++) m[t * S + s] = -1e9;
+  return tf.tensor2d(m, [T, S]);
+}
+
+/**
+ * Runs `tokens` (at positions cache.length onwards) through the model, appending their keys and values
+ * to `cache` (old cache tensors are disposed). Returns logits [T, V]. Without a cache the sequence
+ * starts at position 0 and nothing is kept.
+ *
+ * @example
+ * const logits = llamaForward(model, [1, 403, 407]); // [3, 512]
+ */
+export function llamaForward(model: LlamaModel, tokens: readonly number[], cache?: KvCache): tf.Tensor2D {
+  const c = model.config;
+  const start = cache?.length ?? 0;
+  const T = tokens.length;
+  if (T === 0) throw new DistilleryError('USAGE', 'llama forward: expected at least 1 token, got 0');
+  if (start + T > c.seqLen) throw new DistilleryError('USAGE', `llama forward: expected at most ${c.seqLen} positions, got ${start + T}`);
+  const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= c.vocabSize);
+  if (bad !== undefined) throw new DistilleryError('USAGE', `llama forward: expected token ids 0..${c.vocabSize - 1}, got ${bad}`);
+  const H = c.nHeads;
+  const KVH = c.nKvHeads;
+  const Hs = c.dim / H;
+  const S = start + T;
+  const newK: tf.Tensor2D[] = [];
+  const newV: tf.Tensor2D[] = [];
+  const logits = tf.tidy(() => {
+    const [cos, sin] = ropeTables(start, T, Hs);
+    const mask = causalMask(start, T, S);
+    let x = tf.gather(model.tokenEmbedding, tf.tensor1d(tokens as number[], 'int32')) as tf.Tensor2D; // [T, D]
+    model.layers.forEach((layer, l) => {
+      const h = rmsNorm(x, layer.rmsAtt); // [T, D]
+      const q = rope(tf.reshape(linear(h, layer.wq), [T, H, Hs]), cos, sin); // [T, H, Hs]
+      const kNew = rope(tf.reshape(linear(h, layer.wk), [T, KVH, Hs]), cos, sin); // [T, KVH, Hs]
+      const vNew = linear(h, layer.wv); // [T, KV]
+      const k2 = tf.reshape(kNew, [T, KVH * Hs]) as tf.Tensor2D;
+      const kAll = cache ? tf.concat([cache.k[l], k2]) : k2; // [S, KV]
+      const vAll = cache ? tf.concat([cache.v[l], vNew]) : vNew; // [S, KV]
+      if (cache) {
+        newK.push(tf.keep(kAll));
+        newV.push(tf.keep(vAll));
+      }
+      const k = tf.transpose(repeatKv(tf.reshape(kAll, [S, KVH, Hs]), H / KVH), [1, 2, 0]); // [H, Hs, S]
+      const v = tf.transpose(repeatKv(tf.reshape(vAll, [S, KVH, Hs]), H / KVH), [1, 0, 2]); // [H, S, Hs]
+      const scores = tf.add(tf.div(tf.matMul(tf.transpose(q, [1, 0, 2]), k), Math.sqrt(Hs)), mask); // [H, T, S]
+      const att = tf.matMul(tf.softmax(scores), v); // [H, T, Hs]
+      const merged = tf.reshape(tf.transpose(att, [1, 0, 2]), [T, c.dim]) as tf.Tensor2D; // [T, D]
+      x = tf.add(x, linear(merged, layer.wo));
+      const g = rmsNorm(x, layer.rmsFfn); // [T, D]
+      const gate = linear(g, layer.w1); // [T, F]
+      const ffn = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(g, layer.w3)) as tf.Tensor2D; // [T, F] silu(w1 g) · w3 g
+      x = tf.add(x, linear(ffn, layer.w2));
+    });
+    return linear(rmsNorm(x, model.rmsFinal), model.classifier); // [T, V]
+  });
+  if (cache) {
+    disposeKvCache(cache);
+    cache.k = newK;
+    cache.v = newV;
+    cache.length = S;
+  }
+  return logits;
+}
+
+/**
+ * One generation step: feeds `token` at position cache.length, extends the cache, returns logits [V].
+ *
+ * @example
+ * const cache = emptyKvCache(model);
+ * const first = llamaStep(model, cache, 1); // [512]
+ */
+export function llamaStep(model: LlamaModel, cache: KvCache, token: number): tf.Tensor1D {
+  const logits = llamaForward(model, [token], cache);
+  const row = tf.reshape(logits, [model.config.vocabSize]) as tf.Tensor1D;
+  logits.dispose();
+  return row;
+}
