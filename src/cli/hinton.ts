@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { parseWith } from '../config/format.js';
 import { ExperimentConfigSchema } from '../config/experiment.js';
 import { HintonConfigSchema, type HintonConfigInput } from '../config/schema.js';
-import { BACKENDS } from '../engine/backend.js';
+import { checkBackendChoice } from '../engine/backend.js';
 import { DistilleryError } from '../errors.js';
 import { reportTable } from '../eval/report.js';
 import { hintonFull, hintonQuick } from '../recipes/presets.js';
@@ -23,9 +23,7 @@ const common = {
 } as const;
 
 function checkBackend(b: string | undefined): void {
-  if (b !== undefined && !(BACKENDS as readonly string[]).includes(b)) {
-    throw new DistilleryError('USAGE', `--backend: expected one of ${BACKENDS.join('|')}, got "${b}"`);
-  }
+  if (b !== undefined) checkBackendChoice(b);
 }
 
 /** A config with `teachers`/`students` lists is a general experiment; otherwise the Hinton teacher/baseline/distilled form. */

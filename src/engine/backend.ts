@@ -30,14 +30,19 @@ async function useNative(threads?: number): Promise<void> {
   if (!(await tf.setBackend('native'))) throw new DistilleryError('BACKEND', 'backend native: failed to initialize');
 }
 
+/** Throws the one-line USAGE error for a name that is not a backend. */
+export function checkBackendChoice(choice: string): asserts choice is BackendChoice {
+  if (!(BACKENDS as readonly string[]).includes(choice)) {
+    throw new DistilleryError('USAGE', `--backend: expected one of ${BACKENDS.join('|')}, got "${choice}"`);
+  }
+}
+
 /**
  * Selects the TF.js backend: native (OpenBLAS addon) > wasm > cpu for `auto`.
  * An explicitly requested backend that cannot start is an error, never a silent fallback.
  */
 export async function selectBackend(choice: string = 'auto', opts: { threads?: number } = {}): Promise<BackendInfo> {
-  if (!(BACKENDS as readonly string[]).includes(choice)) {
-    throw new DistilleryError('USAGE', `--backend: expected one of ${BACKENDS.join('|')}, got "${choice}"`);
-  }
+  checkBackendChoice(choice);
   const threads = opts.threads ?? (process.env.DISTILLERY_THREADS ? Number(process.env.DISTILLERY_THREADS) : undefined);
   if (choice === 'native') {
     await useNative(threads);

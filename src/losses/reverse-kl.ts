@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { checkAbove, checkLogits } from './check.js';
+import { kd } from './kd.js';
 
 export interface ReverseKlOptions {
   /** Softmax temperature T > 0. */
@@ -24,10 +25,6 @@ export function reverseKl(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D
   checkLogits('reverseKl teacher logits', teacherLogits, studentLogits);
   const t = opts.temperature;
   checkAbove('reverseKl temperature', t);
-  return tf.tidy(() => {
-    const logPs = tf.logSoftmax(tf.div(studentLogits, t)); // [B, C]
-    const logPt = tf.logSoftmax(tf.div(teacherLogits, t)); // [B, C]
-    const kl = tf.sum(tf.mul(tf.exp(logPs), tf.sub(logPs, logPt)), 1); // [B]
-    return tf.mul(tf.mean(kl), opts.scaleByT2 === false ? 1 : t * t) as tf.Scalar;
-  });
+  // KL(p_s ‖ p_t) is kd with the roles swapped; gradients flow through both of kd's arguments.
+  return kd(teacherLogits, studentLogits, { temperature: t, scaleByT2: opts.scaleByT2 });
 }
