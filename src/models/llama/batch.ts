@@ -12,7 +12,7 @@ import type { LlamaModel } from './model.js';
 import { BOS, type LlamaTokenizer, pieceBytes } from './tokenizer.js';
 
 /** Keys and values per layer for B sequences, head-major: [B·KVH, S, Hs] each. */
-export interface BatchKvCache {
+export interface DecodeCache {
   k: tf.Tensor3D[];
   v: tf.Tensor3D[];
   /** Positions cached. */
@@ -64,14 +64,14 @@ function causalMask(start: number, T: number, S: number): tf.Tensor2D {
   return tf.tensor2d(m, [T, S]);
 }
 
-/** An empty cache for `llamaForwardBatch`. */
-export function emptyBatchCache(model: LlamaModel, batch: number): BatchKvCache {
+/** An empty cache for `llamaForwardCached`. */
+export function emptyDecodeCache(model: LlamaModel, batch: number): DecodeCache {
   const { dim, nHeads, nKvHeads } = model.config;
   const empty = () => tf.zeros([batch * nKvHeads, 0, dim / nHeads]) as tf.Tensor3D;
   return { k: model.layers.map(empty), v: model.layers.map(empty), length: 0 };
 }
 
-export function disposeBatchCache(cache: BatchKvCache): void {
+export function disposeDecodeCache(cache: DecodeCache): void {
   tf.dispose([...cache.k, ...cache.v]);
 }
 
@@ -81,9 +81,9 @@ export function disposeBatchCache(cache: BatchKvCache): void {
  * at position 0. Differentiable in the weights (used by teacher-forced training).
  *
  * @example
- * const logits = llamaForwardBatch(model, [[1, 403, 407], [1, 403, 410]]); // [2, 3, 512]
+ * const logits = llamaForwardCached(model, [[1, 403, 407], [1, 403, 410]]); // [2, 3, 512]
  */
-export function llamaForwardBatch(model: LlamaModel, tokens: readonly (readonly number[])[] | tf.Tensor2D, cache?: BatchKvCache): tf.Tensor3D {
+export function llamaForwardCached(model: LlamaModel, tokens: readonly (readonly number[])[] | tf.Tensor2D, cache?: DecodeCache): tf.Tensor3D {
   const c = model.config;
   const isTensor = tokens instanceof tf.Tensor;
   const [B, T] = isTensor ? (tokens as tf.Tensor2D).shape : [tokens.length, (tokens as number[][])[0]?.length ?? 0];
@@ -137,7 +137,7 @@ export function llamaForwardBatch(model: LlamaModel, tokens: readonly (readonly 
     return tf.reshape(linear(rmsNorm(x, model.rmsFinal), model.classifier), [B, T, c.vocabSize]) as tf.Tensor3D;
   });
   if (cache) {
-    disposeBatchCache(cache);
+    disposeDecodeCache(cache);
     cache.k = newK;
     cache.v = newV;
     cache.length = S;
@@ -206,11 +206,11 @@ export function sampleBatch(model: LlamaModel, tok: LlamaTokenizer, prompts: rea
   const rng = opts.rng ?? new Rng(0);
   const steps = Math.min(opts.maxTokens, model.config.seqLen - P);
   const rows = prompts.map(() => ({ ids: [] as number[], tokens: [] as SampledToken[], bytes: [] as Uint8Array[], done: false, finishReason: 'length' as 'stop' | 'length', text: undefined as string | undefined }));
-  const cache = emptyBatchCache(model, B);
+  const cache = emptyDecodeCache(model, B);
   try {
     let feed: number[][] = prompts.map((p) => [...p]);
     for (let step = 0; step < steps && rows.some((r) => !r.done); step++) {
-      const out = llamaForwardBatch(model, feed, cache); // [B, T, V]
+      const out = llamaForwardCached(model, feed, cache); // [B, T, V]
       const T = out.shape[1];
       const last = tf.tidy(() => tf.reshape(tf.slice(out, [0, T - 1, 0], [B, 1, V]), [B * V]));
       out.dispose();
@@ -255,7 +255,7 @@ export function sampleBatch(model: LlamaModel, tok: LlamaTokenizer, prompts: rea
       });
     }
   } finally {
-    disposeBatchCache(cache);
+    disposeDecodeCache(cache);
   }
   return rows.map((r) => ({
     ids: r.ids,
