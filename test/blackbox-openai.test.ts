@@ -2,6 +2,11 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTeacherServer, type RunningServer } from '../src/blackbox/serve.js';
 import { loadServedModel } from '../src/blackbox/served-models.js';
+import { selectBackend } from '../src/engine/backend.js';
+import { readLlamaCheckpoint } from '../src/models/llama/checkpoint.js';
+import { generate } from '../src/models/llama/generate.js';
+import { llamaFromCheckpoint } from '../src/models/llama/model.js';
+import { encode, readLlamaTokenizer, type LlamaTokenizer } from '../src/models/llama/tokenizer.js';
 
 // The real pretrained fastText language identifier, served on loopback and called with the official client.
 let server: RunningServer;
@@ -62,5 +67,59 @@ describe('serve-teacher with the official openai client', () => {
     expect(get.status).toBe(405);
     const none = await fetch(`${server.url}/v1/nothing`, { headers: { authorization: 'Bearer sk-test' } });
     expect(none.status).toBe(404);
+  });
+});
+
+describe('serve-teacher serving a llama2.c checkpoint (stories260K) to the official openai client', () => {
+  let lm: RunningServer;
+  let c: OpenAI;
+  let tok: LlamaTokenizer;
+  beforeAll(async () => {
+    await selectBackend('cpu');
+    tok = readLlamaTokenizer('models/stories260K/tok512.bin');
+    lm = await startTeacherServer(await loadServedModel('models/stories260K/stories260K.bin', undefined, { tokenizer: 'models/stories260K/tok512.bin' }), { port: 0 });
+    c = new OpenAI({ baseURL: lm.url, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
+  });
+  afterAll(() => lm?.close());
+
+  it('samples n completions of the last user message, repeatably per seed, counting usage in model tokens', async () => {
+    expect((await c.models.list()).data.map((m) => m.id)).toEqual(['stories260K']);
+    const prompt = 'Once upon a time, Lily';
+    const ask = (seed: number) =>
+      c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'system', content: 'ignored' }, { role: 'user', content: prompt }], n: 3, temperature: 1, top_p: 0.95, seed, max_tokens: 20, logprobs: true, top_logprobs: 2 });
+    const a = await ask(3);
+    expect(a.choices).toHaveLength(3);
+    expect((await ask(3)).choices.map((ch) => ch.message.content)).toEqual(a.choices.map((ch) => ch.message.content));
+    expect(new Set(a.choices.map((ch) => ch.message.content)).size).toBeGreaterThan(1);
+    let generated = 0;
+    for (const ch of a.choices) {
+      const lp = ch.logprobs!.content!;
+      generated += lp.length;
+      // The sampled tokens spell the answer; each token's bytes are given, alternatives best first.
+      expect(Buffer.concat(lp.map((t) => Buffer.from(t.bytes!))).toString('utf8')).toBe(ch.message.content);
+      for (const t of lp) {
+        expect(t.logprob).toBeLessThanOrEqual(0);
+        expect(t.top_logprobs).toHaveLength(2);
+        expect(t.top_logprobs[0].logprob).toBeGreaterThanOrEqual(t.top_logprobs[1].logprob);
+      }
+      expect(lp.length).toBeLessThanOrEqual(20);
+      expect(ch.finish_reason).toBe(lp.length === 20 ? 'length' : 'stop');
+    }
+    expect(a.usage).toEqual({ prompt_tokens: encode(tok, prompt, { bos: true }).length, completion_tokens: generated, total_tokens: encode(tok, prompt, { bos: true }).length + generated });
+  });
+
+  it('decodes greedily at temperature 0, ends at a stop string or at max_tokens, and refuses a prompt longer than the context', async () => {
+    const ref = generate(llamaFromCheckpoint(readLlamaCheckpoint('models/stories260K/stories260K.bin')), tok, { prompt: 'Once upon a time', maxTokens: 40, temperature: 0 });
+    const greedy = await c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 40 });
+    expect(greedy.choices[0].message.content).toBe(ref.text);
+    expect(greedy.choices[0].finish_reason).toBe('length');
+    expect(greedy.usage!.completion_tokens).toBe(40);
+    const stopped = await c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 60, stop: ['.'] });
+    expect(stopped.choices[0].finish_reason).toBe('stop');
+    expect(ref.text.startsWith(`${stopped.choices[0].message.content}.`)).toBe(true);
+    await expect(c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'word '.repeat(600) }] })).rejects.toMatchObject({
+      status: 400,
+      code: 'context_length_exceeded',
+    });
   });
 });

@@ -17,6 +17,8 @@ export const ParamsSchema = z.strictObject({
   seed: z.number().int().optional(),
   logprobs: z.boolean().default(true),
   topLogprobs: z.number().int().min(0).max(20).default(5),
+  /** Strings that end an answer (generative teachers). */
+  stop: z.array(z.string().min(1)).max(4).optional(),
 });
 
 export const TeacherEndpointSchema = z.strictObject({

@@ -22,6 +22,8 @@ export interface ChatParams {
   seed?: number;
   logprobs?: boolean;
   topLogprobs?: number;
+  /** Up to 4 strings that end a choice (sent as `stop`). */
+  stop?: string[];
 }
 
 export interface RetryPolicy {
@@ -81,6 +83,7 @@ const ResponseSchema = z.object({
       z.object({
         index: z.number().int().optional(),
         message: z.object({ content: z.string().nullable() }),
+        finish_reason: z.string().nullable().optional(),
         logprobs: z
           .object({ content: z.array(TopSchema.extend({ top_logprobs: z.array(TopSchema).optional() })).nullable().optional() })
           .nullable()
@@ -161,6 +164,7 @@ export class HttpTeacher {
         seed: params.seed,
         logprobs: logprobs || undefined,
         top_logprobs: logprobs ? params.topLogprobs : undefined,
+        stop: params.stop?.length ? params.stop : undefined,
       });
     };
     const t0 = performance.now();
@@ -241,6 +245,7 @@ export class HttpTeacher {
     return {
       choices: choices.map((c) => ({
         content: c.message.content ?? '',
+        ...(c.finish_reason ? { finishReason: c.finish_reason } : {}),
         ...(c.logprobs?.content
           ? { tokens: c.logprobs.content.map((t) => ({ token: t.token, logprob: t.logprob, top: (t.top_logprobs ?? []).map(({ token, logprob }) => ({ token, logprob })) })) }
           : {}),

@@ -2,7 +2,8 @@
  * An OpenAI-compatible server for a local model (`distillery serve-teacher`): `GET /v1/models` and
  * `POST /v1/chat/completions` with n, temperature, top_p, seed, logprobs and top_logprobs, `usage` filled,
  * bearer-key auth, and OpenAI-shaped error bodies `{"error": {"message", "type", "param", "code"}}`.
- * The model reads the last user message; each answer is one token.
+ * The model reads the last user message; a classifier answers with one token, a generative model (llama2.c
+ * checkpoint) with a sampled continuation that ends at its end-of-text token, a stop string or max_tokens.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -10,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { Rng } from '../engine/seed.js';
 import { formatZodError } from '../config/format.js';
+import { DistilleryError } from '../errors.js';
 import { sampleToken } from './sampling.js';
 import type { ServedModel, TokenLogprob } from './served-models.js';
 
@@ -28,6 +30,7 @@ const RequestSchema = z.looseObject({
   logprobs: z.boolean().nullable().optional(),
   top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
   stream: z.boolean().nullable().optional(),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullable().optional(),
 });
 
 class HttpError extends Error {
@@ -75,23 +78,52 @@ export async function chatCompletion(model: ServedModel, body: unknown): Promise
   }
   const user = [...q.messages].reverse().find((m) => m.role === 'user');
   if (!user) throw new HttpError(400, 'invalid_request_error', 'invalid_value', 'body.messages: expected at least one user message', 'messages');
-  const dist = await model.predict(textOf(user.content));
   const n = q.n ?? 1;
   const temperature = q.temperature ?? 1;
   const seed = q.seed ?? undefined;
+  const prompt = textOf(user.content);
   // Seeded: the same seed and prompt give the same answers; unseeded: fresh draws.
-  const rng = new Rng(seed !== undefined ? crypto.createHash('sha256').update(`${seed}\n${textOf(user.content)}`).digest().readUInt32LE(0) : (Math.random() * 2 ** 32) >>> 0);
+  const rng = new Rng(seed !== undefined ? crypto.createHash('sha256').update(`${seed}\n${prompt}`).digest().readUInt32LE(0) : (Math.random() * 2 ** 32) >>> 0);
   const topK = q.logprobs ? (q.top_logprobs ?? 0) : 0;
-  const choices = Array.from({ length: n }, (_, index) => {
-    const pick = dist[sampleToken(dist, temperature, q.top_p ?? 1, rng)];
-    return {
+  let choices: object[];
+  let promptTokens: number;
+  let completionTokens: number;
+  if (model.complete) {
+    const stop = q.stop == null ? [] : typeof q.stop === 'string' ? [q.stop] : q.stop;
+    const maxTokens = q.max_completion_tokens ?? q.max_tokens ?? undefined;
+    let r;
+    try {
+      r = await model.complete(prompt, { n, temperature, topP: q.top_p ?? 1, rng, logprobs: Boolean(q.logprobs), topLogprobs: topK, stop, maxTokens });
+    } catch (e) {
+      if (e instanceof DistilleryError && e.code === 'USAGE') throw new HttpError(400, 'invalid_request_error', 'context_length_exceeded', `body.messages: ${e.message}`, 'messages');
+      throw e;
+    }
+    choices = r.choices.map((c, index) => ({
       index,
-      message: { role: 'assistant', content: pick.token, refusal: null },
-      logprobs: q.logprobs ? { content: [{ ...tokenEntry(pick), top_logprobs: dist.slice(0, topK).map(tokenEntry) }], refusal: null } : null,
-      finish_reason: 'stop',
-    };
-  });
-  const promptTokens = q.messages.reduce((s, m) => s + countTokens(textOf(m.content)), 0);
+      message: { role: 'assistant', content: c.text, refusal: null },
+      logprobs: q.logprobs
+        ? { content: (c.tokens ?? []).map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes, top_logprobs: t.top })), refusal: null }
+        : null,
+      finish_reason: c.finishReason,
+    }));
+    promptTokens = r.promptTokens;
+    completionTokens = r.completionTokens;
+  } else if (model.predict) {
+    const dist = await model.predict(prompt);
+    choices = Array.from({ length: n }, (_, index) => {
+      const pick = dist[sampleToken(dist, temperature, q.top_p ?? 1, rng)];
+      return {
+        index,
+        message: { role: 'assistant', content: pick.token, refusal: null },
+        logprobs: q.logprobs ? { content: [{ ...tokenEntry(pick), top_logprobs: dist.slice(0, topK).map(tokenEntry) }], refusal: null } : null,
+        finish_reason: 'stop',
+      };
+    });
+    promptTokens = q.messages.reduce((s, m) => s + countTokens(textOf(m.content)), 0);
+    completionTokens = n;
+  } else {
+    throw new HttpError(500, 'server_error', null, `model ${model.id}: expected predict or complete`);
+  }
   return {
     id: `chatcmpl-${crypto.randomBytes(12).toString('hex')}`,
     object: 'chat.completion',
@@ -99,7 +131,7 @@ export async function chatCompletion(model: ServedModel, body: unknown): Promise
     model: model.id,
     system_fingerprint: 'distillery',
     choices,
-    usage: { prompt_tokens: promptTokens, completion_tokens: n, total_tokens: promptTokens + n },
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   };
 }
 

@@ -19,6 +19,8 @@ export interface StoredToken {
 
 export interface StoredChoice {
   content: string;
+  /** `stop` (the model ended it), `length` (cut at max_tokens), … as the server said. */
+  finishReason?: string;
   /** Per-token logprobs, when the request asked for them and the server offered them. */
   tokens?: StoredToken[];
 }

@@ -15,8 +15,9 @@ Usage:
   distillery train-text --train FILE --labels a,b --out DIR [--test FILE] [--buckets 8192] [--ngrams 2] [--hidden 256]
       [--epochs 8] [--batch-size 64] [--lr 0.001] [--dropout 0] [--backend B] [--seed N]
       A text classifier (hashed n-grams -> MLP) on gold labels, saved for serve-teacher.
-  distillery serve-teacher --model DIR|fasttext:lid176 [--port 8080] [--host 127.0.0.1] [--api-key K] [--name ID]
-      Serves a model as an OpenAI-compatible API (/v1/models, /v1/chat/completions with logprobs).
+  distillery serve-teacher --model DIR|MODEL.bin|fasttext:lid176 [--tokenizer tok.bin] [--port 8080] [--host 127.0.0.1] [--api-key K] [--name ID]
+      Serves a model as an OpenAI-compatible API (/v1/models, /v1/chat/completions with logprobs): a text
+      classifier, fastText lid.176, or a llama2.c checkpoint that samples completions.
   distillery collect CONFIG [--out DIR] [--split train|test|all]
       Asks a teacher behind an OpenAI-compatible API every prompt not yet in the answer store (resumable).
   distillery blackbox CONFIG [--out DIR] [--seed N]
