@@ -23,12 +23,14 @@ export interface LlamaModel {
   classifier: tf.Tensor2D; // [V, D]
 }
 
-/** Keys and values of the positions seen so far, per layer: [S, KV] each. */
+/** Keys and values of the positions seen so far, per layer: [B, S, KV] each (B sequences decoded together). */
 export interface KvCache {
-  k: tf.Tensor2D[];
-  v: tf.Tensor2D[];
+  k: tf.Tensor3D[];
+  v: tf.Tensor3D[];
   /** Number of positions cached. */
   length: number;
+  /** Sequences in the batch. */
+  batch: number;
 }
 
 const EPS = 1e-5;
@@ -69,11 +71,11 @@ export function disposeLlama(model: LlamaModel): void {
   if (model.classifier !== model.tokenEmbedding) model.classifier.dispose();
 }
 
-/** An empty cache for `llamaStep`/`llamaForward`. */
-export function emptyKvCache(model: LlamaModel): KvCache {
+/** An empty cache for `llamaStep`/`llamaForward` (batch 1) or `llamaForwardBatch` (batch B). */
+export function emptyKvCache(model: LlamaModel, batch = 1): KvCache {
   const kv = (model.config.dim * model.config.nKvHeads) / model.config.nHeads;
-  const empty = () => tf.zeros([0, kv]) as tf.Tensor2D;
-  return { k: model.layers.map(empty), v: model.layers.map(empty), length: 0 };
+  const empty = () => tf.zeros([batch, 0, kv]) as tf.Tensor3D;
+  return { k: model.layers.map(empty), v: model.layers.map(empty), length: 0, batch };
 }
 
 /** Frees a cache's tensors. */
@@ -104,19 +106,28 @@ function ropeTables(start: number, T: number, headSize: number): [tf.Tensor3D, t
   return [tf.tensor3d(cos, [T, 1, headSize]), tf.tensor3d(sin, [T, 1, headSize])];
 }
 
-/** Rotates adjacent pairs (x₀, x₁) of the last axis by the angles in the tables, as llama2.c does. */
-function rope(x: tf.Tensor3D, cos: tf.Tensor3D, sin: tf.Tensor3D): tf.Tensor3D {
-  const [T, H, Hs] = x.shape;
-  const [even, odd] = tf.unstack(tf.reshape(x, [T, H, Hs / 2, 2]), 3); // [T, H, Hs/2] each
-  const rotated = tf.reshape(tf.stack([tf.neg(odd), even], 3), [T, H, Hs]); // (-x₁, x₀)
+/** R with (x₀, x₁, …) · R = (−x₁, x₀, −x₃, x₂, …): pairs rotated by 90°, as one small matmul. */
+function pairSwap(headSize: number): tf.Tensor2D {
+  const r = new Float32Array(headSize * headSize);
+  for (let i = 0; i < headSize; i += 2) {
+    r[(i + 1) * headSize + i] = -1;
+    r[i * headSize + i + 1] = 1;
+  }
+  return tf.tensor2d(r, [headSize, headSize]);
+}
+
+/** Rotates adjacent pairs (x₀, x₁) of the last axis of x [B, T, H, Hs] by the angles in the tables, as llama2.c does. */
+function rope(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D, swap: tf.Tensor2D): tf.Tensor4D {
+  const Hs = x.shape[3];
+  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, Hs]), swap), x.shape); // (−x₁, x₀)
   return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
 }
 
-/** Repeats each of the KVH heads H/KVH times in a row, so query head h reads kv head floor(h / (H/KVH)). */
-function repeatKv(x: tf.Tensor3D, groups: number): tf.Tensor3D {
+/** Repeats each of the KVH heads H/KVH times in a row, so query head h reads kv head floor(h / (H/KVH)). [B, S, KVH, Hs] → [B, S, H, Hs] */
+function repeatKv(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   if (groups === 1) return x;
-  const [S, KVH, Hs] = x.shape;
-  return tf.reshape(tf.tile(tf.reshape(x, [S, KVH, 1, Hs]), [1, 1, groups, 1]), [S, KVH * groups, Hs]);
+  const [B, S, KVH, Hs] = x.shape;
+  return tf.reshape(tf.tile(tf.reshape(x, [B, S, KVH, 1, Hs]), [1, 1, 1, groups, 1]), [B, S, KVH * groups, Hs]);
 }
 
 /** Additive causal mask: query t (at position start+t) sees keys 0..start+t. [T, S] */
@@ -124,6 +135,85 @@ function causalMask(start: number, T: number, S: number): tf.Tensor2D {
   const m = new Float32Array(T * S);
   for (let t = 0; t < T; t++) for (let s = start + t + 1; s < S; s++) m[t * S + s] = -1e9;
   return tf.tensor2d(m, [T, S]);
+}
+
+export interface BatchForward {
+  /** [B, T, V] */
+  logits: tf.Tensor3D;
+  /** With `hidden: true`: the residual stream after each layer, [B, T, D] per layer (index 0 = first layer). */
+  hidden: tf.Tensor3D[];
+}
+
+/**
+ * Runs B token sequences of equal length T ([B, T] ids, row-major) through the model at positions
+ * cache.length onwards, appending their keys and values to `cache` (old cache tensors are disposed).
+ * Differentiable with respect to the model's weights (used for training). Rows are independent; with
+ * right padding, the logits of real tokens do not depend on the padding after them.
+ *
+ * @example
+ * const { logits } = llamaForwardBatch(model, [[1, 403], [1, 407]]); // logits [2, 2, 512]
+ */
+export function llamaForwardBatch(model: LlamaModel, tokens: readonly (readonly number[])[], opts: { cache?: KvCache; hidden?: boolean } = {}): BatchForward {
+  const c = model.config;
+  const { cache } = opts;
+  const B = tokens.length;
+  const T = tokens[0]?.length ?? 0;
+  const start = cache?.length ?? 0;
+  if (B === 0 || T === 0) throw new DistilleryError('USAGE', `llama forward: expected at least 1 token, got ${B} × ${T}`);
+  if (tokens.some((row) => row.length !== T)) throw new DistilleryError('USAGE', `llama forward: expected ${B} rows of ${T} tokens, got lengths ${tokens.map((r) => r.length).join(', ')}`);
+  if (cache && cache.batch !== B) throw new DistilleryError('USAGE', `llama forward: expected ${cache.batch} rows for this cache, got ${B}`);
+  if (start + T > c.seqLen) throw new DistilleryError('USAGE', `llama forward: expected at most ${c.seqLen} positions, got ${start + T}`);
+  const flat = tokens.flat();
+  const bad = flat.find((t) => !Number.isInteger(t) || t < 0 || t >= c.vocabSize);
+  if (bad !== undefined) throw new DistilleryError('USAGE', `llama forward: expected token ids 0..${c.vocabSize - 1}, got ${bad}`);
+  const H = c.nHeads;
+  const KVH = c.nKvHeads;
+  const Hs = c.dim / H;
+  const KV = KVH * Hs;
+  const S = start + T;
+  const N = B * T;
+  const newK: tf.Tensor3D[] = [];
+  const newV: tf.Tensor3D[] = [];
+  const out = tf.tidy(() => {
+    const [cos, sin] = ropeTables(start, T, Hs);
+    const swap = pairSwap(Hs);
+    const mask = causalMask(start, T, S);
+    const hidden: tf.Tensor3D[] = [];
+    let x = tf.gather(model.tokenEmbedding, tf.tensor1d(flat, 'int32')) as tf.Tensor2D; // [N, D]
+    model.layers.forEach((layer, l) => {
+      const h = rmsNorm(x, layer.rmsAtt); // [N, D]
+      const q = rope(tf.reshape(linear(h, layer.wq), [B, T, H, Hs]), cos, sin, swap); // [B, T, H, Hs]
+      const kNew = tf.reshape(rope(tf.reshape(linear(h, layer.wk), [B, T, KVH, Hs]), cos, sin, swap), [B, T, KV]) as tf.Tensor3D;
+      const vNew = tf.reshape(linear(h, layer.wv), [B, T, KV]) as tf.Tensor3D;
+      const kAll = cache ? tf.concat([cache.k[l], kNew], 1) : kNew; // [B, S, KV]
+      const vAll = cache ? tf.concat([cache.v[l], vNew], 1) : vNew; // [B, S, KV]
+      if (cache) {
+        newK.push(tf.keep(kAll));
+        newV.push(tf.keep(vAll));
+      }
+      const k = tf.reshape(tf.transpose(repeatKv(tf.reshape(kAll, [B, S, KVH, Hs]), H / KVH), [0, 2, 3, 1]), [B * H, Hs, S]);
+      const v = tf.reshape(tf.transpose(repeatKv(tf.reshape(vAll, [B, S, KVH, Hs]), H / KVH), [0, 2, 1, 3]), [B * H, S, Hs]);
+      const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H, T, Hs]);
+      const scores = tf.add(tf.div(tf.matMul(qh, k), Math.sqrt(Hs)), mask); // [B·H, T, S]
+      const att = tf.reshape(tf.matMul(tf.softmax(scores), v), [B, H, T, Hs]);
+      const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [N, c.dim]) as tf.Tensor2D; // [N, D]
+      x = tf.add(x, linear(merged, layer.wo));
+      const g = rmsNorm(x, layer.rmsFfn); // [N, D]
+      const gate = linear(g, layer.w1); // [N, F]
+      const ffn = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(g, layer.w3)) as tf.Tensor2D; // [N, F] silu(w1 g) · w3 g
+      x = tf.add(x, linear(ffn, layer.w2));
+      if (opts.hidden) hidden.push(tf.reshape(x, [B, T, c.dim]) as tf.Tensor3D);
+    });
+    const logits = tf.reshape(linear(rmsNorm(x, model.rmsFinal), model.classifier), [B, T, c.vocabSize]) as tf.Tensor3D;
+    return { logits, hidden };
+  });
+  if (cache) {
+    disposeKvCache(cache);
+    cache.k = newK;
+    cache.v = newV;
+    cache.length = S;
+  }
+  return out;
 }
 
 /**
@@ -135,55 +225,10 @@ function causalMask(start: number, T: number, S: number): tf.Tensor2D {
  * const logits = llamaForward(model, [1, 403, 407]); // [3, 512]
  */
 export function llamaForward(model: LlamaModel, tokens: readonly number[], cache?: KvCache): tf.Tensor2D {
-  const c = model.config;
-  const start = cache?.length ?? 0;
-  const T = tokens.length;
-  if (T === 0) throw new DistilleryError('USAGE', 'llama forward: expected at least 1 token, got 0');
-  if (start + T > c.seqLen) throw new DistilleryError('USAGE', `llama forward: expected at most ${c.seqLen} positions, got ${start + T}`);
-  const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= c.vocabSize);
-  if (bad !== undefined) throw new DistilleryError('USAGE', `llama forward: expected token ids 0..${c.vocabSize - 1}, got ${bad}`);
-  const H = c.nHeads;
-  const KVH = c.nKvHeads;
-  const Hs = c.dim / H;
-  const S = start + T;
-  const newK: tf.Tensor2D[] = [];
-  const newV: tf.Tensor2D[] = [];
-  const logits = tf.tidy(() => {
-    const [cos, sin] = ropeTables(start, T, Hs);
-    const mask = causalMask(start, T, S);
-    let x = tf.gather(model.tokenEmbedding, tf.tensor1d(tokens as number[], 'int32')) as tf.Tensor2D; // [T, D]
-    model.layers.forEach((layer, l) => {
-      const h = rmsNorm(x, layer.rmsAtt); // [T, D]
-      const q = rope(tf.reshape(linear(h, layer.wq), [T, H, Hs]), cos, sin); // [T, H, Hs]
-      const kNew = rope(tf.reshape(linear(h, layer.wk), [T, KVH, Hs]), cos, sin); // [T, KVH, Hs]
-      const vNew = linear(h, layer.wv); // [T, KV]
-      const k2 = tf.reshape(kNew, [T, KVH * Hs]) as tf.Tensor2D;
-      const kAll = cache ? tf.concat([cache.k[l], k2]) : k2; // [S, KV]
-      const vAll = cache ? tf.concat([cache.v[l], vNew]) : vNew; // [S, KV]
-      if (cache) {
-        newK.push(tf.keep(kAll));
-        newV.push(tf.keep(vAll));
-      }
-      const k = tf.transpose(repeatKv(tf.reshape(kAll, [S, KVH, Hs]), H / KVH), [1, 2, 0]); // [H, Hs, S]
-      const v = tf.transpose(repeatKv(tf.reshape(vAll, [S, KVH, Hs]), H / KVH), [1, 0, 2]); // [H, S, Hs]
-      const scores = tf.add(tf.div(tf.matMul(tf.transpose(q, [1, 0, 2]), k), Math.sqrt(Hs)), mask); // [H, T, S]
-      const att = tf.matMul(tf.softmax(scores), v); // [H, T, Hs]
-      const merged = tf.reshape(tf.transpose(att, [1, 0, 2]), [T, c.dim]) as tf.Tensor2D; // [T, D]
-      x = tf.add(x, linear(merged, layer.wo));
-      const g = rmsNorm(x, layer.rmsFfn); // [T, D]
-      const gate = linear(g, layer.w1); // [T, F]
-      const ffn = tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(g, layer.w3)) as tf.Tensor2D; // [T, F] silu(w1 g) · w3 g
-      x = tf.add(x, linear(ffn, layer.w2));
-    });
-    return linear(rmsNorm(x, model.rmsFinal), model.classifier); // [T, V]
-  });
-  if (cache) {
-    disposeKvCache(cache);
-    cache.k = newK;
-    cache.v = newV;
-    cache.length = S;
-  }
-  return logits;
+  const { logits } = llamaForwardBatch(model, [tokens], { cache });
+  const out = tf.reshape(logits, [tokens.length, model.config.vocabSize]) as tf.Tensor2D;
+  logits.dispose();
+  return out;
 }
 
 /**
