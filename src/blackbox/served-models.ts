@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Rng } from '../engine/seed.js';
+import { Rng } from '../engine/seed.js';
 import { DistilleryError } from '../errors.js';
 import { sampleBatch } from '../models/llama/batch.js';
 import { readLlamaCheckpoint } from '../models/llama/checkpoint.js';
@@ -82,35 +82,66 @@ export function loadLlamaServedModel(file: string, tokenizerFile = path.join(MOD
     const bytes = pieceBytes(tok, prev, id);
     return { token: Buffer.from(bytes).toString('utf8'), logprob, bytes: [...bytes] };
   };
+  // Requests that arrive together are decoded together: those with prompts of one token length and the same
+  // sampling parameters share one batch. Each choice draws from its own random source, seeded from its
+  // request's, so a seeded request gets the same answers whatever it was batched with.
+  type Pending = { ids: number[]; req: CompletionRequest; rngs: Rng[]; resolve(c: Completion): void; reject(e: unknown): void };
+  let queue: Pending[] = [];
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    const groups = new Map<string, Pending[]>();
+    for (const p of batch) {
+      const { n: _n, rng: _rng, ...params } = p.req;
+      const key = JSON.stringify([p.ids.length, params]);
+      groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    for (const group of groups.values()) {
+      try {
+        const { req } = group[0];
+        const samples = sampleBatch(
+          model,
+          tok,
+          group.flatMap((p) => Array.from({ length: p.req.n }, () => p.ids)),
+          { maxTokens: req.maxTokens ?? model.config.seqLen, temperature: req.temperature, topP: req.topP, rngs: group.flatMap((p) => p.rngs), stop: req.stop, topLogprobs: req.logprobs ? req.topLogprobs : 0 },
+        );
+        let at = 0;
+        for (const p of group) {
+          const mine = samples.slice(at, at + p.req.n);
+          at += p.req.n;
+          const last = p.ids[p.ids.length - 1];
+          p.resolve({
+            choices: mine.map((s) => ({
+              text: s.text,
+              finishReason: s.finishReason,
+              tokens: p.req.logprobs
+                ? s.tokens.map((t, i) => {
+                    const prev = i > 0 ? s.tokens[i - 1].id : last;
+                    return { ...entry(prev, t.id, t.logprob), top: (t.top ?? []).map((a) => entry(prev, a.id, a.logprob)) };
+                  })
+                : undefined,
+            })),
+            promptTokens: p.ids.length,
+            completionTokens: mine.reduce((n, s) => n + s.ids.length, 0),
+          });
+        }
+      } catch (e) {
+        for (const p of group) p.reject(e);
+      }
+    }
+  };
   return {
     id: id ?? path.basename(file).replace(/\.bin$/i, ''),
-    async complete(prompt, req) {
+    complete(prompt, req) {
       const ids = encode(tok, prompt, { bos: true });
       if (ids.length >= model.config.seqLen) {
-        throw new DistilleryError('USAGE', `prompt: expected fewer than ${model.config.seqLen} tokens (the model's context), got ${ids.length}`);
+        return Promise.reject(new DistilleryError('USAGE', `prompt: expected fewer than ${model.config.seqLen} tokens (the model's context), got ${ids.length}`));
       }
-      const samples = sampleBatch(model, tok, Array.from({ length: req.n }, () => ids), {
-        maxTokens: req.maxTokens ?? model.config.seqLen,
-        temperature: req.temperature,
-        topP: req.topP,
-        rng: req.rng,
-        stop: req.stop,
-        topLogprobs: req.logprobs ? req.topLogprobs : 0,
+      const rngs = Array.from({ length: req.n }, () => new Rng((req.rng.next() * 2 ** 32) >>> 0));
+      return new Promise<Completion>((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ ids, req, rngs, resolve, reject });
       });
-      return {
-        choices: samples.map((s) => ({
-          text: s.text,
-          finishReason: s.finishReason,
-          tokens: req.logprobs
-            ? s.tokens.map((t, i) => {
-                const prev = i > 0 ? s.tokens[i - 1].id : ids[ids.length - 1];
-                return { ...entry(prev, t.id, t.logprob), top: (t.top ?? []).map((a) => entry(prev, a.id, a.logprob)) };
-              })
-            : undefined,
-        })),
-        promptTokens: ids.length,
-        completionTokens: samples.reduce((n, s) => n + s.ids.length, 0),
-      };
     },
   };
 }

@@ -108,7 +108,9 @@ export function llamaForwardCached(model: LlamaModel, tokens: readonly (readonly
     const rot = pairRotation(Hs);
     const mask = causalMask(start, T, S);
     const ids = isTensor ? tf.reshape(tokens as tf.Tensor2D, [B * T]) : tf.tensor1d((tokens as number[][]).flat(), 'int32');
-    let x = tf.gather(model.tokenEmbedding, ids) as tf.Tensor2D; // [BT, D]
+    // A one-hot matmul rather than a gather: the same rows, but its gradient is a matmul, where the gather's
+    // (UnsortedSegmentSum) takes seconds per training step on the cpu and native backends.
+    let x = tf.matMul(tf.oneHot(ids, c.vocabSize), model.tokenEmbedding) as tf.Tensor2D; // [BT, D]
     // Query heads that share a kv head are stacked along the time axis: [B·KVH, G·T, Hs] against keys [B·KVH, S, Hs].
     const G = H / KVH;
     const groupMask = G > 1 ? tf.reshape(tf.tile(tf.reshape(mask, [1, T, S]), [G, 1, 1]), [G * T, S]) : mask;
@@ -171,6 +173,8 @@ export interface BatchSampleOptions {
   topP?: number;
   /** Random source for the draws (rows draw in order, so a seeded one makes the batch repeatable). */
   rng?: Rng;
+  /** One random source per row instead: a row's draws then do not depend on the other rows. */
+  rngs?: Rng[];
   /** Generation of a row ends when its text contains one of these (the text is cut before it). */
   stop?: string[];
   /** Top alternatives to record per token (0 = none). */
@@ -203,7 +207,8 @@ export function sampleBatch(model: LlamaModel, tok: LlamaTokenizer, prompts: rea
   if (P > model.config.seqLen) throw new DistilleryError('USAGE', `prompt: expected at most ${model.config.seqLen} tokens, got ${P}`);
   const V = model.config.vocabSize;
   const { temperature, topP = 1, stop = [], topLogprobs = 0 } = opts;
-  const rng = opts.rng ?? new Rng(0);
+  const shared = opts.rng ?? new Rng(0);
+  if (opts.rngs && opts.rngs.length !== B) throw new DistilleryError('USAGE', `sample batch: expected ${B} random sources (one per row), got ${opts.rngs.length}`);
   const steps = Math.min(opts.maxTokens, model.config.seqLen - P);
   const rows = prompts.map(() => ({ ids: [] as number[], tokens: [] as SampledToken[], bytes: [] as Uint8Array[], done: false, finishReason: 'length' as 'stop' | 'length', text: undefined as string | undefined }));
   const cache = emptyDecodeCache(model, B);
@@ -219,7 +224,7 @@ export function sampleBatch(model: LlamaModel, tok: LlamaTokenizer, prompts: rea
       feed = rows.map((r, b) => {
         if (r.done) return [BOS];
         const row = logits.subarray(b * V, (b + 1) * V);
-        const next = sampleToken(row, temperature, topP, rng);
+        const next = sampleToken(row, temperature, topP, opts.rngs?.[b] ?? shared);
         if (next === BOS) {
           r.done = true;
           r.finishReason = 'stop';
