@@ -16,7 +16,7 @@ import { readJson, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { generate } from '../models/llama/generate.js';
 import { type LlamaModel, disposeLlama } from '../models/llama/model.js';
 import { type LlamaTokenizer, readLlamaTokenizer } from '../models/llama/tokenizer.js';
-import { type ParamCount, createLlama, llamaParams, makeTrainable, studentFromTeacher, writeLlamaCheckpoint } from '../models/llama/trainable.js';
+import { type ParamCount, createLlama, llamaParams, makeTrainable, studentConfig, studentFromTeacher, writeLlamaCheckpoint } from '../models/llama/trainable.js';
 import type { LlamaConfig } from '../models/llama/checkpoint.js';
 import type { LmConfig, LmStudentSpec } from './config.js';
 import { corpusWindows, samplableLlama, sampleStories } from './data.js';
@@ -98,6 +98,13 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
     const tok = readLlamaTokenizer(config.teacher.tokenizer);
     if (tok.pieces.length !== teacher.vocabSize) {
       throw new DistilleryError('MODEL', `${config.teacher.tokenizer}: expected ${teacher.vocabSize} tokens (the teacher's vocabulary), got ${tok.pieces.length}`);
+    }
+    // Every student must be buildable before any sampling or training starts.
+    for (const spec of config.students) {
+      if ('fromTeacher' in spec.init) {
+        if (!teacher.llama) throw new DistilleryError('CONFIG', `students.${spec.name}.init.fromTeacher: expected a llama2.c teacher (weights to copy), got a ${teacher.kind} teacher`);
+        studentConfig(teacher.llama.config, spec.init.fromTeacher);
+      }
     }
     // Transfer data: teacher samples (train and held-out use different seeds), then the corpus.
     const s = config.data.samples;
