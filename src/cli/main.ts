@@ -28,6 +28,10 @@ Usage:
   distillery generate [--model PATH] [--tokenizer PATH] [--prompt TEXT] [--max-tokens 256] [--greedy]
       [--temperature 1] [--top-p 0.9] [--seed N] [--backend B]
       Text from a llama2.c checkpoint (default: models/stories260K), streamed to stdout.
+  distillery lm CONFIG [--out DIR] [--backend B] [--seed N] [--steps N]
+      Language-model distillation: samples transfer text from the teacher (cached), trains each student of
+      the config (init from teacher layers or random; soft CE / hard CE / hidden cosine / JSD), reports
+      held-out CE, KL, top-1 agreement, size and tokens/s (see examples/lm-*.yaml). Resumable.
   distillery help | --version
 `;
 
@@ -43,6 +47,7 @@ const commands: Record<string, () => Promise<Command>> = {
   blackbox: async () => (await import('./blackbox.js')).blackboxCommand,
   server: async () => (await import('./server.js')).serverCommand,
   generate: async () => (await import('./generate.js')).generateCommand,
+  lm: async () => (await import('./lm.js')).lmCommand,
 };
 
 /** The CLI: returns the exit code; errors print one line (set DISTILLERY_DEBUG=1 for stacks). */

@@ -19,14 +19,8 @@ interface OptimizerManifest {
   tensors: { name: string; shape: number[] }[];
 }
 
-/**
- * Checkpoints live in `dir/epoch-N/` (student, optimizer state, state.json). `dir/latest.json` is
- * written last and atomically, so a kill at any moment leaves the previous complete checkpoint in use.
- */
-export async function saveCheckpoint<H>(dir: string, student: tfl.LayersModel, optimizer: tf.Optimizer, state: CheckpointState<H>): Promise<void> {
-  const epochDir = path.join(dir, `epoch-${state.epoch}`);
-  fs.rmSync(epochDir, { recursive: true, force: true });
-  await saveModel(student, path.join(epochDir, 'student'));
+/** Writes the optimizer's state (moments, iteration count) as `dir/optimizer.bin` + `dir/optimizer.json`. */
+export async function saveOptimizerState(dir: string, optimizer: tf.Optimizer): Promise<void> {
   const named = await optimizer.getWeights();
   const manifest: OptimizerManifest = { tensors: [] };
   const parts: Float32Array[] = [];
@@ -41,8 +35,35 @@ export async function saveCheckpoint<H>(dir: string, student: tfl.LayersModel, o
     flat.set(p, off);
     off += p.length;
   }
-  writeFileAtomic(path.join(epochDir, 'optimizer.bin'), new Uint8Array(flat.buffer));
-  writeJsonAtomic(path.join(epochDir, 'optimizer.json'), manifest);
+  writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(flat.buffer));
+  writeJsonAtomic(path.join(dir, 'optimizer.json'), manifest);
+}
+
+/** Restores what `saveOptimizerState` wrote into `optimizer` (variables matched by order). */
+export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): Promise<void> {
+  const manifest = readJson<OptimizerManifest>(path.join(dir, 'optimizer.json'));
+  const buf = fs.readFileSync(path.join(dir, 'optimizer.bin'));
+  const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  let off = 0;
+  const named = manifest.tensors.map(({ name, shape }) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const tensor = tf.tensor(flat.subarray(off, off + n), shape);
+    off += n;
+    return { name, tensor };
+  });
+  await optimizer.setWeights(named);
+  named.forEach(({ tensor }) => tensor.dispose());
+}
+
+/**
+ * Checkpoints live in `dir/epoch-N/` (student, optimizer state, state.json). `dir/latest.json` is
+ * written last and atomically, so a kill at any moment leaves the previous complete checkpoint in use.
+ */
+export async function saveCheckpoint<H>(dir: string, student: tfl.LayersModel, optimizer: tf.Optimizer, state: CheckpointState<H>): Promise<void> {
+  const epochDir = path.join(dir, `epoch-${state.epoch}`);
+  fs.rmSync(epochDir, { recursive: true, force: true });
+  await saveModel(student, path.join(epochDir, 'student'));
+  await saveOptimizerState(epochDir, optimizer);
   writeJsonAtomic(path.join(epochDir, 'state.json'), state);
   const prev = readLatest(dir);
   writeJsonAtomic(path.join(dir, 'latest.json'), { epoch: state.epoch });
@@ -67,18 +88,7 @@ export async function loadCheckpoint<H>(dir: string, student: tfl.LayersModel, o
     const weights = saved.getWeights();
     student.setWeights(weights);
     saved.dispose();
-    const manifest = readJson<OptimizerManifest>(path.join(epochDir, 'optimizer.json'));
-    const buf = fs.readFileSync(path.join(epochDir, 'optimizer.bin'));
-    const flat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    let off = 0;
-    const named = manifest.tensors.map(({ name, shape }) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const tensor = tf.tensor(flat.subarray(off, off + n), shape);
-      off += n;
-      return { name, tensor };
-    });
-    await optimizer.setWeights(named);
-    named.forEach(({ tensor }) => tensor.dispose());
+    await loadOptimizerState(epochDir, optimizer);
     return readJson<CheckpointState<H>>(path.join(epochDir, 'state.json'));
   } catch (e) {
     if (e instanceof DistilleryError) throw new DistilleryError('CHECKPOINT', `${epochDir}: ${e.message}`);

@@ -23,7 +23,7 @@ export interface LlamaModel {
   classifier: tf.Tensor2D; // [V, D]
 }
 
-/** Keys and values of the positions seen so far, per layer: [B, S, KV] each (B sequences decoded together). */
+/** Keys and values of the positions seen so far, per layer: [B·KVH, S, Hs] each (B sequences decoded together, kv heads apart). */
 export interface KvCache {
   k: tf.Tensor3D[];
   v: tf.Tensor3D[];
@@ -73,8 +73,8 @@ export function disposeLlama(model: LlamaModel): void {
 
 /** An empty cache for `llamaStep`/`llamaForward` (batch 1) or `llamaForwardBatch` (batch B). */
 export function emptyKvCache(model: LlamaModel, batch = 1): KvCache {
-  const kv = (model.config.dim * model.config.nKvHeads) / model.config.nHeads;
-  const empty = () => tf.zeros([batch, 0, kv]) as tf.Tensor3D;
+  const { dim, nHeads, nKvHeads } = model.config;
+  const empty = () => tf.zeros([batch * nKvHeads, 0, dim / nHeads]) as tf.Tensor3D;
   return { k: model.layers.map(empty), v: model.layers.map(empty), length: 0, batch };
 }
 
@@ -123,18 +123,23 @@ function rope(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D, swap: tf.Tenso
   return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
 }
 
-/** Repeats each of the KVH heads H/KVH times in a row, so query head h reads kv head floor(h / (H/KVH)). [B, S, KVH, Hs] → [B, S, H, Hs] */
-function repeatKv(x: tf.Tensor4D, groups: number): tf.Tensor4D {
-  if (groups === 1) return x;
-  const [B, S, KVH, Hs] = x.shape;
-  return tf.reshape(tf.tile(tf.reshape(x, [B, S, KVH, 1, Hs]), [1, 1, 1, groups, 1]), [B, S, KVH * groups, Hs]);
+/**
+ * Permutes the axes of x; a permutation that only moves axes of size 1 is a reshape (no copy), which is
+ * what every transpose is while decoding one token at a time.
+ */
+function permute(x: tf.Tensor, perm: number[]): tf.Tensor {
+  const moved = perm.filter((p, i) => p !== i);
+  const kept = perm.filter((p) => x.shape[p] !== 1);
+  const inOrder = kept.every((p, i) => i === 0 || p > kept[i - 1]);
+  if (moved.length === 0 || inOrder) return tf.reshape(x, perm.map((p) => x.shape[p]));
+  return tf.transpose(x, perm);
 }
 
-/** Additive causal mask: query t (at position start+t) sees keys 0..start+t. [T, S] */
-function causalMask(start: number, T: number, S: number): tf.Tensor2D {
-  const m = new Float32Array(T * S);
-  for (let t = 0; t < T; t++) for (let s = start + t + 1; s < S; s++) m[t * S + s] = -1e9;
-  return tf.tensor2d(m, [T, S]);
+/** Additive causal mask, repeated for G query heads: row g·T + t (position start+t) sees keys 0..start+t. [G·T, S] */
+function causalMask(start: number, T: number, S: number, G: number): tf.Tensor2D {
+  const m = new Float32Array(G * T * S);
+  for (let g = 0; g < G; g++) for (let t = 0; t < T; t++) for (let s = start + t + 1; s < S; s++) m[(g * T + t) * S + s] = -1e9;
+  return tf.tensor2d(m, [G * T, S]);
 }
 
 export interface BatchForward {
@@ -169,7 +174,6 @@ export function llamaForwardBatch(model: LlamaModel, tokens: readonly (readonly 
   const H = c.nHeads;
   const KVH = c.nKvHeads;
   const Hs = c.dim / H;
-  const KV = KVH * Hs;
   const S = start + T;
   const N = B * T;
   const newK: tf.Tensor3D[] = [];
@@ -177,26 +181,26 @@ export function llamaForwardBatch(model: LlamaModel, tokens: readonly (readonly 
   const out = tf.tidy(() => {
     const [cos, sin] = ropeTables(start, T, Hs);
     const swap = pairSwap(Hs);
-    const mask = causalMask(start, T, S);
+    const G = H / KVH; // query heads per kv head: query head h = kvh·G + g reads kv head kvh
+    const mask = causalMask(start, T, S, G);
     const hidden: tf.Tensor3D[] = [];
     let x = tf.gather(model.tokenEmbedding, tf.tensor1d(flat, 'int32')) as tf.Tensor2D; // [N, D]
     model.layers.forEach((layer, l) => {
       const h = rmsNorm(x, layer.rmsAtt); // [N, D]
       const q = rope(tf.reshape(linear(h, layer.wq), [B, T, H, Hs]), cos, sin, swap); // [B, T, H, Hs]
-      const kNew = tf.reshape(rope(tf.reshape(linear(h, layer.wk), [B, T, KVH, Hs]), cos, sin, swap), [B, T, KV]) as tf.Tensor3D;
-      const vNew = tf.reshape(linear(h, layer.wv), [B, T, KV]) as tf.Tensor3D;
-      const kAll = cache ? tf.concat([cache.k[l], kNew], 1) : kNew; // [B, S, KV]
-      const vAll = cache ? tf.concat([cache.v[l], vNew], 1) : vNew; // [B, S, KV]
+      const qg = tf.reshape(permute(tf.reshape(q, [B, T, KVH, G, Hs]), [0, 2, 3, 1, 4]), [B * KVH, G * T, Hs]);
+      const kNew = rope(tf.reshape(linear(h, layer.wk), [B, T, KVH, Hs]), cos, sin, swap); // [B, T, KVH, Hs]
+      const kh = tf.reshape(permute(kNew, [0, 2, 1, 3]), [B * KVH, T, Hs]) as tf.Tensor3D;
+      const vh = tf.reshape(permute(tf.reshape(linear(h, layer.wv), [B, T, KVH, Hs]), [0, 2, 1, 3]), [B * KVH, T, Hs]) as tf.Tensor3D;
+      const k = cache ? tf.concat([cache.k[l], kh], 1) : kh; // [B·KVH, S, Hs]
+      const v = cache ? tf.concat([cache.v[l], vh], 1) : vh; // [B·KVH, S, Hs]
       if (cache) {
-        newK.push(tf.keep(kAll));
-        newV.push(tf.keep(vAll));
+        newK.push(tf.keep(k));
+        newV.push(tf.keep(v));
       }
-      const k = tf.reshape(tf.transpose(repeatKv(tf.reshape(kAll, [B, S, KVH, Hs]), H / KVH), [0, 2, 3, 1]), [B * H, Hs, S]);
-      const v = tf.reshape(tf.transpose(repeatKv(tf.reshape(vAll, [B, S, KVH, Hs]), H / KVH), [0, 2, 1, 3]), [B * H, S, Hs]);
-      const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * H, T, Hs]);
-      const scores = tf.add(tf.div(tf.matMul(qh, k), Math.sqrt(Hs)), mask); // [B·H, T, S]
-      const att = tf.reshape(tf.matMul(tf.softmax(scores), v), [B, H, T, Hs]);
-      const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [N, c.dim]) as tf.Tensor2D; // [N, D]
+      const scores = tf.add(tf.matMul(tf.mul(qg, 1 / Math.sqrt(Hs)), k, false, true), mask); // [B·KVH, G·T, S]
+      const att = tf.reshape(tf.matMul(tf.softmax(scores), v), [B, KVH, G, T, Hs]);
+      const merged = tf.reshape(permute(att, [0, 3, 1, 2, 4]), [N, c.dim]) as tf.Tensor2D; // [N, D]
       x = tf.add(x, linear(merged, layer.wo));
       const g = rmsNorm(x, layer.rmsFfn); // [N, D]
       const gate = linear(g, layer.w1); // [N, F]

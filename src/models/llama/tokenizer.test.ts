@@ -25,6 +25,23 @@ describe('llama2.c tokenizer', () => {
     expect(decode(tok, ids)).toBe(text);
   });
 
+  it('round-trips 300 random strings of arbitrary code points (control, combining, CJK, astral)', () => {
+    let state = 12345;
+    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const ranges = [[0x00, 0x7f], [0x80, 0x7ff], [0x300, 0x36f], [0x4e00, 0x9fff], [0xe000, 0xfffd], [0x10000, 0x10ffff]];
+    for (let i = 0; i < 300; i++) {
+      let text = '';
+      const n = 1 + Math.floor(next() * 20);
+      for (let j = 0; j < n; j++) {
+        const [lo, hi] = ranges[Math.floor(next() * ranges.length)];
+        text += String.fromCodePoint(lo + Math.floor(next() * (hi - lo + 1)));
+      }
+      const ids = encode(tok, text, { bos: true });
+      expect(ids.every((id) => id >= 0 && id < 512)).toBe(true);
+      expect(decode(tok, ids)).toBe(text);
+    }
+  });
+
   it('merges by score into known pieces and falls back to <0xXX> byte tokens', () => {
     const ids = encode(tok, 'Once upon a time');
     expect(ids.length).toBeLessThan('Once upon a time'.length / 2);
