@@ -108,6 +108,16 @@ describe('serve-teacher serving a llama2.c checkpoint (stories260K) to the offic
     expect(a.usage).toEqual({ prompt_tokens: encode(tok, prompt, { bos: true }).length, completion_tokens: generated, total_tokens: encode(tok, prompt, { bos: true }).length + generated });
   });
 
+  it('batches concurrent requests without changing a seeded request\'s answers', async () => {
+    const ask = (content: string, seed: number) =>
+      c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content }], n: 2, temperature: 1, seed, max_tokens: 12 }).then((r) => r.choices.map((ch) => ch.message.content));
+    const alone = await ask('Once upon a time', 5);
+    // Same prompt length and parameters: decoded in one batch with the others.
+    const together = await Promise.all([ask('Once upon a time', 5), ask('Once upon a time', 6), ask('One day, a cat', 5), ask('The dog ran', 9)]);
+    expect(together[0]).toEqual(alone);
+    expect(together[1]).not.toEqual(alone);
+  });
+
   it('decodes greedily at temperature 0, ends at a stop string or at max_tokens, and refuses a prompt longer than the context', async () => {
     const ref = generate(llamaFromCheckpoint(readLlamaCheckpoint('models/stories260K/stories260K.bin')), tok, { prompt: 'Once upon a time', maxTokens: 40, temperature: 0 });
     const greedy = await c.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 40 });

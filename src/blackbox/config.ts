@@ -96,3 +96,86 @@ export const BlackboxConfigSchema = z.strictObject({
 export type BlackboxConfig = z.infer<typeof BlackboxConfigSchema>;
 export type BlackboxConfigInput = z.input<typeof BlackboxConfigSchema>;
 export type TeacherEndpointConfig = z.infer<typeof TeacherEndpointSchema>;
+
+/** How a generated answer is checked (rejection sampling). */
+export const VerifierConfigSchema = z.discriminatedUnion('name', [
+  /** The parsed final answer equals the prompt's expected answer; `parse`: a regex whose first group is the final answer. */
+  z.strictObject({ name: z.literal('exact'), parse: z.string().min(1).optional(), ignoreCase: z.boolean().default(false) }),
+  /** The pattern matches the answer; `{expected}` stands for the prompt's expected answer. */
+  z.strictObject({ name: z.literal('regex'), pattern: z.string().min(1), flags: z.string().regex(/^[imsuy]*$/, { message: 'expected regex flags among imsuy' }).default('') }),
+  /** A JS function `(answer, { promptId, text, expected }) => boolean | string` exported by a module file. */
+  z.strictObject({ name: z.literal('function'), module: z.string().min(1), export: z.string().min(1).default('default') }),
+  /** `sh -c command` with the answer on stdin and DISTILLERY_PROMPT / DISTILLERY_EXPECTED / DISTILLERY_FINAL set; exit 0 accepts. */
+  z.strictObject({
+    name: z.literal('command'),
+    command: z.string().min(1),
+    timeoutMs: z.number().int().min(1).default(10_000),
+    concurrency: z.number().int().min(1).max(64).default(2),
+  }),
+]);
+
+/** A Llama's shape (llama2.c header); hiddenDim defaults to 8/3 · dim rounded to a multiple of 4. */
+export const LlamaShapeSchema = z.strictObject({
+  dim: z.number().int().min(2),
+  hiddenDim: z.number().int().min(1).optional(),
+  nLayers: z.number().int().min(1),
+  nHeads: z.number().int().min(1),
+  nKvHeads: z.number().int().min(1).optional(),
+  seqLen: z.number().int().min(8).default(64),
+});
+
+export const SeqTrainSchema = z.strictObject({
+  steps: z.number().int().min(1),
+  batchSize: z.number().int().min(1).default(32),
+  lr: positive.default(3e-3),
+  warmupSteps: count.default(50),
+});
+
+/** Prompts with checkable answers: generated addition problems, or JSONL files of {"text", "expected", "gold"}. */
+export const RejectionDataSchema = z.union([
+  z.strictObject({
+    addition: z.strictObject({
+      seed: z.number().int().min(0).default(0),
+      minDigits: z.number().int().min(1).default(2),
+      maxDigits: z.number().int().min(1).max(15).default(3),
+      /** Gold worked solutions the teacher is trained on. */
+      teacher: z.number().int().min(1).default(5000),
+      /** Prompts the teacher is asked k times (the students' training prompts). */
+      train: z.number().int().min(1).default(300),
+      /** Held-out problems. */
+      test: z.number().int().min(1).default(200),
+    }),
+  }),
+  z.strictObject({
+    /** JSONL, one {"text", "expected", "gold"?} per line: the prompts asked, with gold answers for the gold-only student. */
+    train: z.string().min(1),
+    test: z.string().min(1),
+    /** JSONL of gold examples to train the teacher on (distillery train-teacher). */
+    teacher: z.string().min(1).optional(),
+  }),
+]);
+
+export const RejectionConfigSchema = z.strictObject({
+  task: z.literal('rejection-lm'),
+  /** The generative teacher behind an OpenAI-compatible API; samples × params.n answers per prompt. */
+  teacher: TeacherEndpointSchema,
+  data: RejectionDataSchema,
+  verifier: VerifierConfigSchema.default({ name: 'exact', ignoreCase: false }),
+  /** llama2.c tokenizer shared by the teacher and the students. */
+  tokenizer: z.string().min(1).default('models/stories260K/tok512.bin'),
+  /** The teacher `distillery train-teacher` trains on gold solutions (written to file, default OUT/teacher.bin). */
+  teacherModel: LlamaShapeSchema.extend({ file: z.string().min(1).optional(), train: SeqTrainSchema }).optional(),
+  /** Every student has this shape and training budget; they differ only in their data. */
+  student: LlamaShapeSchema.extend({ train: SeqTrainSchema }),
+  /** all: every teacher sample; verified: the accepted ones; gold: the prompts' gold answers. */
+  students: z.array(z.enum(['all', 'verified', 'gold'])).min(1).default(['all', 'verified', 'gold']),
+  /** Generation budget for held-out evaluation (greedy). */
+  evalMaxTokens: z.number().int().min(1).default(80),
+  store: z.string().min(1).optional(),
+  backend: z.enum(['auto', 'native', 'wasm', 'cpu']).default('auto'),
+  seed: z.number().int().min(0).default(0),
+});
+
+export type VerifierConfig = z.infer<typeof VerifierConfigSchema>;
+export type RejectionConfig = z.infer<typeof RejectionConfigSchema>;
+export type RejectionConfigInput = z.input<typeof RejectionConfigSchema>;

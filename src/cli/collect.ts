@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { collect, type CollectReport } from '../blackbox/collect.js';
 import { HttpTeacher } from '../blackbox/http-teacher.js';
-import { promptJobs, readTextTask } from '../blackbox/prompts.js';
+import type { TeacherEndpointConfig } from '../blackbox/config.js';
+import { promptJobs, readTextTask, type PromptJob } from '../blackbox/prompts.js';
+import { readRejectionTask } from '../blackbox/rejection.js';
 import { AnswerStore } from '../blackbox/store.js';
 import { DistilleryError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
 import { parse } from './args.js';
-import { loadBlackboxConfig } from './blackbox-config.js';
+import { configTask, loadBlackboxConfig, loadRejectionConfig } from './blackbox-config.js';
 
 const SPLITS = ['train', 'test', 'all'] as const;
 
@@ -26,13 +28,24 @@ export async function collectCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new DistilleryError('USAGE', `distillery collect: expected one CONFIG file (.yaml or .json), got ${positionals.length}`);
   const split = values.split ?? 'all';
   if (!(SPLITS as readonly string[]).includes(split)) throw new DistilleryError('USAGE', `--split: expected one of ${SPLITS.join('|')}, got "${split}"`);
-  const { config, out, store: storeFile, apiKey } = loadBlackboxConfig(positionals[0], values.out, { needKey: true });
-  const task = readTextTask(config.data);
-  const jobs = [
-    ...(split !== 'test' ? promptJobs(config.teacher, 'train', task.train.texts) : []),
-    ...(split !== 'test' ? promptJobs(config.teacher, 'transfer', task.transfer) : []),
-    ...(split !== 'train' ? promptJobs(config.teacher, 'test', task.test.texts) : []),
-  ];
+  let loaded: { config: { teacher: TeacherEndpointConfig }; out: string; store: string; apiKey?: string };
+  let jobs: PromptJob[];
+  if (configTask(positionals[0]) === 'rejection-lm') {
+    // Rejection sampling: the teacher answers the training prompts (k samples each); held-out problems are never asked.
+    const r = loadRejectionConfig(positionals[0], values.out, { needKey: true });
+    loaded = r;
+    jobs = split === 'test' ? [] : promptJobs(r.config.teacher, 'train', readRejectionTask(r.config.data).train.map((p) => p.text));
+  } else {
+    const b = loadBlackboxConfig(positionals[0], values.out, { needKey: true });
+    loaded = b;
+    const task = readTextTask(b.config.data);
+    jobs = [
+      ...(split !== 'test' ? promptJobs(b.config.teacher, 'train', task.train.texts) : []),
+      ...(split !== 'test' ? promptJobs(b.config.teacher, 'transfer', task.transfer) : []),
+      ...(split !== 'train' ? promptJobs(b.config.teacher, 'test', task.test.texts) : []),
+    ];
+  }
+  const { config, out, store: storeFile, apiKey } = loaded;
   const t = config.teacher;
   const client = new HttpTeacher({ baseUrl: t.baseUrl, model: t.model, apiKey, timeoutMs: t.timeoutMs, retry: t.retry });
   const store = AnswerStore.open(storeFile, { write: true });

@@ -22,6 +22,11 @@ Usage:
       Asks a teacher behind an OpenAI-compatible API every prompt not yet in the answer store (resumable).
   distillery blackbox CONFIG [--out DIR] [--seed N]
       Trains a student from the stored answers and a gold-label baseline; reports accuracy, agreement, gap closed.
+      With a rejection-lm config: verifies the answers, trains students on all / verified / gold answers.
+  distillery train-teacher CONFIG [--out DIR]
+      Trains a rejection-lm config's Llama teacher on gold answers (a llama2.c checkpoint for serve-teacher).
+  distillery verify CONFIG [--out DIR]
+      Checks every stored answer with the config's verifier; writes the kept pairs and the acceptance rates.
   distillery server [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--max-upload-mb 200] [--concurrency 1] [--worker-nice 10] [--cors ORIGIN]
       The distillation service: REST API under /api (bearer token; OpenAPI at /api/openapi.json), a job
       runner that resumes interrupted jobs, and the dashboard at /. State lives in DIR (default: distillery-data).
@@ -45,6 +50,8 @@ const commands: Record<string, () => Promise<Command>> = {
   'serve-teacher': async () => (await import('./serve-teacher.js')).serveTeacherCommand,
   collect: async () => (await import('./collect.js')).collectCommand,
   blackbox: async () => (await import('./blackbox.js')).blackboxCommand,
+  'train-teacher': async () => (await import('./blackbox.js')).trainTeacherCommand,
+  verify: async () => (await import('./blackbox.js')).verifyCommand,
   server: async () => (await import('./server.js')).serverCommand,
   generate: async () => (await import('./generate.js')).generateCommand,
   lm: async () => (await import('./lm.js')).lmCommand,
