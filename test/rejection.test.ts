@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,5 +124,22 @@ describe('rejection sampling end to end: train a teacher, serve it over HTTP, co
     const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
     expect(md).toContain(`${report.verify.accepted}/64 samples accepted`);
     expect(md).toContain('(c) gold answers only');
+  });
+});
+
+describe('rejection-lm configs on the command line', () => {
+  it('names the bad field in one line and exits non-zero', () => {
+    const dir = tmpDir('distillery-rs-cli-');
+    const base = 'task: rejection-lm\nteacher: { baseUrl: "http://127.0.0.1:1/v1", model: m }\ndata: { addition: {} }\nstudent: { dim: 16, nLayers: 1, nHeads: 2, train: { steps: 1 } }\n';
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), `${base}verifier: { name: command }\n`);
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), base);
+    const run = (args: string[]) => spawnSync(process.execPath, ['bin/distillery.mjs', ...args], { encoding: 'utf8' });
+    const bad = run(['verify', path.join(dir, 'bad.yaml')]);
+    expect([bad.status, bad.stderr.trim()]).toEqual([2, `distillery: error: ${path.join(dir, 'bad.yaml')}: config.verifier.command: expected string, got nothing`]);
+    const noStore = run(['blackbox', path.join(dir, 'ok.yaml'), '--out', path.join(dir, 'out')]);
+    expect([noStore.status, noStore.stderr.trim()]).toEqual([1, `distillery: error: ${path.join(dir, 'out', 'answers.jsonl')}: answer store not found (run distillery collect first)`]);
+    const noTeacher = run(['train-teacher', path.join(dir, 'ok.yaml'), '--out', path.join(dir, 'out')]);
+    expect([noTeacher.status, noTeacher.stderr.trim()]).toEqual([2, "distillery: error: config.teacherModel: expected the teacher's shape and training budget, got none"]);
+    expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
   });
 });
