@@ -56,7 +56,7 @@ describe('collection under faults', () => {
     all.slice(0, 100).forEach((t, i) => {
       // Usually 1; 2 when a slow answer outlived the client's timeout and was asked again. Stored once either way.
       expect(server!.answered.get(t), t).toBeGreaterThanOrEqual(1);
-      expect(again.get(jobs[i].key)!.choices[0]).toEqual({ content: labelOf(t), tokens: [{ token: labelOf(t), logprob: -0.1, top: [{ token: labelOf(t), logprob: -0.1 }] }] });
+      expect(again.get(jobs[i].key)!.choices[0]).toEqual({ content: labelOf(t), finishReason: 'stop', tokens: [{ token: labelOf(t), logprob: -0.1, top: [{ token: labelOf(t), logprob: -0.1 }] }] });
     });
 
     // A rerun asks only the prompts that failed.
