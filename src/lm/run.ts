@@ -238,6 +238,9 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
   }
 }
 
+/** A story on one Markdown line: its line breaks shown as ⏎. */
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ⏎ ');
+
 const f = (v: number | undefined, d = 4) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
 
 /** The report as Markdown: one table (DistilBERT-style), then samples side by side. */
@@ -270,7 +273,7 @@ export function lmMarkdown(r: LmReport): string {
       .join(', ');
   const recipes = r.students.map((s) => `- **${s.name}**: init ${JSON.stringify(s.init)}; loss ${lossOf(s)}; ${s.trainSeconds.toFixed(0)} s training, final loss ${s.finalLoss.toFixed(4)}`).join('\n');
   const samples = r.prompts
-    .map((p, i) => [`### "${p}"`, '', `- teacher: ${t.samples[i] ?? '–'}`, ...r.students.map((s) => `- ${s.name}: ${s.samples[i]}`)].join('\n'))
+    .map((p, i) => [`### "${p}"`, '', `- teacher: ${oneLine(t.samples[i] ?? '–')}`, ...r.students.map((s) => `- ${s.name}: ${oneLine(s.samples[i])}`)].join('\n'))
     .join('\n\n');
   return [
     `# ${r.name}`,
