@@ -157,6 +157,6 @@ describe('distillery CLI', () => {
     expect(r.stderr.trim()).toBe(`distillery: error: distillery demo: Unknown option '--quik'`);
     const c = cli(['distil']);
     expect(c.code).toBe(2);
-    expect(c.stderr.trim()).toBe('distillery: unknown command "distil", expected one of demo, run, bench, train-text, serve-teacher, collect, blackbox, server, generate, help');
+    expect(c.stderr.trim()).toBe('distillery: unknown command "distil", expected one of demo, run, bench, train-text, serve-teacher, collect, blackbox, server, generate, lm, help');
   });
 });
