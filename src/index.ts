@@ -49,3 +49,11 @@ export { readLlamaCheckpoint, parseLlamaHeader, llamaCheckpointBytes, type Llama
 export { readLlamaTokenizer, encode as encodeLlama, decode as decodeLlama, pieceBytes, BOS as LLAMA_BOS, EOS as LLAMA_EOS, type LlamaTokenizer } from './models/llama/tokenizer.js';
 export { llamaFromCheckpoint, llamaForward, llamaStep, emptyKvCache, disposeKvCache, disposeLlama, type LlamaModel, type KvCache } from './models/llama/model.js';
 export { generate, sampleToken, type GenerateOptions, type Generation } from './models/llama/generate.js';
+export { llamaForwardBatch, type BatchForward } from './models/llama/model.js';
+export { createLlama, studentFromTeacher, studentConfig, makeTrainable, writeLlamaCheckpoint, llamaParams, llamaTensors, type StudentShape, type ParamCount } from './models/llama/trainable.js';
+export { trainLm, topKLogProbs, defaultAlignment, lmLearningRate, type LmExample, type LmLossConfig, type LmTrainOptions, type LmTrainResult, type LmStepInfo } from './lm/train.js';
+export { sampleStories, samplableLlama, corpusWindows, type SamplableLm, type DecodeSession, type SampleOptions } from './lm/data.js';
+export { evaluateLm, generationSpeed, type LmEval } from './lm/eval.js';
+export { loadLmTeacher, llamaTeacher, onnxLmTeacher, transformersLmTeacher, type LmTeacher } from './lm/teachers.js';
+export { LmConfigSchema, type LmConfig } from './lm/config.js';
+export { runLm, lmMarkdown, type LmReport, type LmStudentResult } from './lm/run.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Rng } from '../engine/seed.js';
 import { DistilleryError } from '../errors.js';
 import { sampleToken } from '../models/llama/generate.js';
-import { type LlamaModel, disposeKvCache, emptyKvCache, llamaForwardBatch } from '../models/llama/model.js';
+import { type LlamaModel, disposeKvCache, disposeLlama, emptyKvCache, llamaForwardBatch } from '../models/llama/model.js';
 import { BOS, type LlamaTokenizer, encode } from '../models/llama/tokenizer.js';
 import type { LmExample } from './train.js';
 
@@ -30,9 +30,11 @@ export interface SamplableLm {
   vocabSize: number;
   seqLen: number;
   startDecode(batch: number): DecodeSession;
+  /** Frees the model, when the SamplableLm owns it. */
+  dispose?(): void;
 }
 
-/** The TF.js Llama as a SamplableLm (KV cache, batched). */
+/** The TF.js Llama as a SamplableLm (KV cache, batched); `dispose` frees the model. */
 export function samplableLlama(model: LlamaModel, id: string): SamplableLm {
   const V = model.config.vocabSize;
   return {
@@ -51,6 +53,7 @@ export function samplableLlama(model: LlamaModel, id: string): SamplableLm {
         dispose: () => disposeKvCache(cache),
       };
     },
+    dispose: () => disposeLlama(model),
   };
 }
 

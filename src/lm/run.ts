@@ -14,7 +14,8 @@ import { setSeed } from '../engine/seed.js';
 import { DistilleryError } from '../errors.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 import { generate } from '../models/llama/generate.js';
-import { type LlamaModel, disposeLlama } from '../models/llama/model.js';
+import { type LlamaModel, disposeLlama, llamaFromCheckpoint } from '../models/llama/model.js';
+import { readLlamaCheckpoint } from '../models/llama/checkpoint.js';
 import { type LlamaTokenizer, readLlamaTokenizer } from '../models/llama/tokenizer.js';
 import { type ParamCount, createLlama, llamaParams, makeTrainable, studentConfig, studentFromTeacher, writeLlamaCheckpoint } from '../models/llama/trainable.js';
 import type { LlamaConfig } from '../models/llama/checkpoint.js';
@@ -132,7 +133,6 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
     });
     log(`teacher ${teacher.id}: evaluating`);
     const teacherEval = await evalOn(teacher);
-    const teacherSpeed = await generationSpeed(teacher.sampler, config.eval.generationTokens);
     const teacherFile = 'checkpoint' in config.teacher ? config.teacher.checkpoint : undefined;
     const report: LmReport = {
       name: config.name ?? 'lm',
@@ -143,7 +143,7 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
         params: teacher.llama ? llamaParams(teacher.llama.config) : undefined,
         bytes: teacherFile ? fs.statSync(teacherFile).size : undefined,
         ...teacherEval,
-        tokensPerSecond: teacherSpeed,
+        tokensPerSecond: NaN,
         samples: teacher.llama ? greedySamples(teacher.llama, tok, config.eval.prompts, config.eval.sampleTokens) : [],
       },
       data: {
@@ -158,7 +158,7 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
       prompts: config.eval.prompts,
       seconds: 0,
     };
-    log(`teacher: held-out CE ${teacherEval.heldOut.ce.toFixed(4)}, ${teacherSpeed.toFixed(0)} tokens/s`);
+    log(`teacher: held-out CE ${teacherEval.heldOut.ce.toFixed(4)}`);
     for (const spec of config.students) {
       const dir = path.join(opts.out, 'students', spec.name);
       const resultFile = path.join(dir, 'result.json');
@@ -190,7 +190,6 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
         const file = path.join(dir, 'student.bin');
         writeLlamaCheckpoint(model, file);
         const ev = await evalOn(model, teacher);
-        const speed = await generationSpeed(samplableLlama(model, spec.name), config.eval.generationTokens);
         const result: LmStudentResult = {
           name: spec.name,
           init: spec.init,
@@ -200,20 +199,36 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
           nonEmbeddingRatio: teacher.llama ? params.nonEmbedding / llamaParams(teacher.llama.config).nonEmbedding : NaN,
           bytes: fs.statSync(file).size,
           ...ev,
-          tokensPerSecond: speed,
-          speedup: speed / teacherSpeed,
+          tokensPerSecond: NaN, // measured below, interleaved with the teacher
+          speedup: NaN,
           trainSeconds: r.seconds,
           finalLoss: r.losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, r.losses.length),
           samples: greedySamples(model, tok, config.eval.prompts, config.eval.sampleTokens),
         };
         writeJsonAtomic(resultFile, result);
         fs.rmSync(path.join(dir, 'ckpt'), { recursive: true, force: true });
-        log(`${spec.name}: held-out CE ${ev.heldOut.ce.toFixed(4)}, KL ${ev.heldOut.kl?.toFixed(4)}, top-1 ${(100 * (ev.heldOut.top1Agreement ?? 0)).toFixed(1)}%, ${speed.toFixed(0)} tokens/s`);
+        log(`${spec.name}: held-out CE ${ev.heldOut.ce.toFixed(4)}, KL ${ev.heldOut.kl?.toFixed(4)}, top-1 ${(100 * (ev.heldOut.top1Agreement ?? 0)).toFixed(1)}%`);
         report.students.push(result);
       } finally {
         disposeLlama(model);
       }
     }
+    // Generation speed: teacher and students in turn, three rounds, each model's median, so that a change
+    // in machine load affects all of them alike.
+    log('measuring generation speed (greedy, one sequence)');
+    const models = [teacher.sampler, ...report.students.map((st) => samplableLlama(llamaFromCheckpoint(readLlamaCheckpoint(path.join(opts.out, 'students', st.name, 'student.bin'))), st.name))];
+    const rates: number[][] = models.map(() => []);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < models.length; i++) rates[i].push(await generationSpeed(models[i], config.eval.generationTokens, 1));
+    }
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    report.teacher.tokensPerSecond = median(rates[0]);
+    report.students.forEach((st, i) => {
+      st.tokensPerSecond = median(rates[i + 1]);
+      st.speedup = st.tokensPerSecond / report.teacher.tokensPerSecond;
+      log(`${st.name}: ${st.tokensPerSecond.toFixed(0)} tokens/s, ${st.speedup.toFixed(2)}x the teacher's ${report.teacher.tokensPerSecond.toFixed(0)}`);
+    });
+    for (const m of models.slice(1)) m.dispose?.();
     report.seconds = (performance.now() - started) / 1000;
     writeJsonAtomic(path.join(opts.out, 'report.json'), report);
     writeFileAtomic(path.join(opts.out, 'report.md'), lmMarkdown(report));
@@ -222,6 +237,9 @@ export async function runLm(config: LmConfig, opts: RunLmOptions): Promise<LmRep
     teacher.dispose();
   }
 }
+
+/** A story on one Markdown line: its line breaks shown as ⏎. */
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ⏎ ');
 
 const f = (v: number | undefined, d = 4) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
 
@@ -255,7 +273,7 @@ export function lmMarkdown(r: LmReport): string {
       .join(', ');
   const recipes = r.students.map((s) => `- **${s.name}**: init ${JSON.stringify(s.init)}; loss ${lossOf(s)}; ${s.trainSeconds.toFixed(0)} s training, final loss ${s.finalLoss.toFixed(4)}`).join('\n');
   const samples = r.prompts
-    .map((p, i) => [`### "${p}"`, '', `- teacher: ${t.samples[i] ?? '–'}`, ...r.students.map((s) => `- ${s.name}: ${s.samples[i]}`)].join('\n'))
+    .map((p, i) => [`### "${p}"`, '', `- teacher: ${oneLine(t.samples[i] ?? '–')}`, ...r.students.map((s) => `- ${s.name}: ${oneLine(s.samples[i])}`)].join('\n'))
     .join('\n\n');
   return [
     `# ${r.name}`,

@@ -82,9 +82,9 @@ function onnxFile(spec: string): { file: string; dir: string } {
  * An ONNX causal LM run by onnxruntime-node. `spec` is the model folder (config.json, onnx/model.onnx)
  * or the .onnx file inside such a folder.
  *
- * @example const t = await onnxTeacher('models/stories260K/hf')
+ * @example const t = await onnxLmTeacher('models/stories260K/hf')
  */
-export async function onnxTeacher(spec: string): Promise<LmTeacher> {
+export async function onnxLmTeacher(spec: string): Promise<LmTeacher> {
   const { file, dir } = onnxFile(spec);
   if (!fs.existsSync(file)) throw new DistilleryError('DATA_MISSING', `${file}: ONNX model not found`);
   const c = readHfConfig(dir);
@@ -153,9 +153,9 @@ export async function onnxTeacher(spec: string): Promise<LmTeacher> {
  * A causal LM folder loaded by @huggingface/transformers from local files only (env.allowRemoteModels =
  * false). Sampling re-runs the whole prefix each step (no cache), so it is slower than the others.
  *
- * @example const t = await transformersTeacher('models/stories260K/hf')
+ * @example const t = await transformersLmTeacher('models/stories260K/hf')
  */
-export async function transformersTeacher(dir: string): Promise<LmTeacher> {
+export async function transformersLmTeacher(dir: string): Promise<LmTeacher> {
   const c = readHfConfig(dir);
   const { file } = onnxFile(dir);
   if (!fs.existsSync(file)) throw new DistilleryError('DATA_MISSING', `${file}: ONNX model not found (transformers.js loads onnx/model.onnx)`);
@@ -218,6 +218,6 @@ export async function transformersTeacher(dir: string): Promise<LmTeacher> {
 /** Loads the teacher a config names. */
 export async function loadLmTeacher(spec: { checkpoint: string } | { onnx: string } | { transformers: string }): Promise<LmTeacher> {
   if ('checkpoint' in spec) return llamaTeacher(llamaFromCheckpoint(readLlamaCheckpoint(spec.checkpoint)), path.basename(spec.checkpoint).replace(/\.bin$/, ''));
-  if ('onnx' in spec) return onnxTeacher(spec.onnx);
-  return transformersTeacher(spec.transformers);
+  if ('onnx' in spec) return onnxLmTeacher(spec.onnx);
+  return transformersLmTeacher(spec.transformers);
 }
