@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../engine/backend.js';
 import { Rng } from '../../engine/seed.js';
-import { sampleBatch, llamaForwardCached, emptyDecodeCache, disposeDecodeCache } from './batch.js';
+import { sampleBatch } from './batch.js';
 import { readLlamaCheckpoint } from './checkpoint.js';
 import { generate } from './generate.js';
-import { type LlamaModel, disposeLlama, llamaForward, llamaFromCheckpoint } from './model.js';
+import { type LlamaModel, disposeKvCache, disposeLlama, emptyKvCache, llamaForward, llamaForwardBatch, llamaFromCheckpoint } from './model.js';
 import { type LlamaTokenizer, encode, readLlamaTokenizer } from './tokenizer.js';
 
 let model: LlamaModel;
@@ -27,7 +27,7 @@ describe('batched llama forward and sampling (stories260K)', () => {
   it('gives each row the logits of the single-sequence forward pass, with and without a cache', () => {
     const a = encode(tok, 'Once upon a time', { bos: true });
     const b = encode(tok, 'The cat sat down', { bos: true }).slice(0, a.length);
-    const batch = llamaForwardCached(model, [a, b]);
+    const batch = llamaForwardBatch(model, [a, b]).logits;
     expect(batch.shape).toEqual([2, a.length, 512]);
     const rows = tf.unstack(batch);
     for (const [row, ids] of [[rows[0], a], [rows[1], b]] as const) {
@@ -36,17 +36,17 @@ describe('batched llama forward and sampling (stories260K)', () => {
       one.dispose();
     }
     // Prefix then one token at a time through the cache: the same last-position logits.
-    const cache = emptyDecodeCache(model, 2);
-    llamaForwardCached(model, [a.slice(0, 3), b.slice(0, 3)], cache).dispose();
+    const cache = emptyKvCache(model, 2);
+    llamaForwardBatch(model, [a.slice(0, 3), b.slice(0, 3)], { cache }).logits.dispose();
     let last: tf.Tensor3D | undefined;
     for (let t = 3; t < a.length; t++) {
       last?.dispose();
-      last = llamaForwardCached(model, [[a[t]], [b[t]]], cache);
+      last = llamaForwardBatch(model, [[a[t]], [b[t]]], { cache }).logits;
     }
     expect(cache.length).toBe(a.length);
     const want = tf.slice(batch, [0, a.length - 1, 0], [2, 1, 512]);
     expect(maxAbsDiff(last!.dataSync(), want.dataSync())).toBeLessThan(1e-4);
-    disposeDecodeCache(cache);
+    disposeKvCache(cache);
     tf.dispose([batch, ...rows, last!, want]);
   });
 
