@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { blackboxMarkdown, runBlackbox } from '../blackbox/label-distill.js';
-import { rejectionMarkdown, runRejection, trainTeacher, verifyAnswers, verifySummary } from '../blackbox/rejection.js';
+import { rejectionMarkdown, runRejection, trainTeacher } from '../blackbox/rejection.js';
+import { verifyAnswers, verifySummary } from '../blackbox/rejection-verify.js';
 import { intFlag, parse } from './args.js';
 import { configTask, loadBlackboxConfig, loadRejectionConfig } from './blackbox-config.js';
 import { DistilleryError } from '../errors.js';

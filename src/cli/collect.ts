@@ -3,7 +3,7 @@ import { collect, type CollectReport } from '../blackbox/collect.js';
 import { HttpTeacher } from '../blackbox/http-teacher.js';
 import type { TeacherEndpointConfig } from '../blackbox/config.js';
 import { promptJobs, readTextTask, type PromptJob } from '../blackbox/prompts.js';
-import { readRejectionTask } from '../blackbox/rejection.js';
+import { readRejectionTask } from '../blackbox/rejection-verify.js';
 import { AnswerStore } from '../blackbox/store.js';
 import { DistilleryError } from '../errors.js';
 import { writeJsonAtomic } from '../fsutil.js';
